@@ -1,0 +1,43 @@
+# Samizdat: `make demo` runs the site, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test install messages lint bench clean-demo
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+messages: install
+	cd samizdat && ../$(BIN)/django-admin compilemessages --ignore=.venv >/dev/null
+
+demo: messages
+	mkdir -p var
+	DEBUG=1 $(MANAGE) migrate --no-input
+	DEBUG=1 $(MANAGE) load_demo
+	DEBUG=1 $(MANAGE) ensure_demo_admin
+	@echo "Serving on http://$(HOST):$(PORT)/ (admin at http://$(HOST):$(PORT)/admin/). Ctrl-C stops."
+	@trap 'kill 0' INT TERM EXIT; \
+	DEBUG=1 $(MANAGE) db_worker --interval 1 >var/worker.log 2>&1 & \
+	DEBUG=1 $(MANAGE) run_periodic >var/periodic.log 2>&1 & \
+	DEBUG=1 $(MANAGE) runserver --noreload $(HOST):$(PORT)
+
+test: messages
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(MANAGE) makemigrations --check --dry-run
+
+bench: messages
+	bash bench/run.sh

@@ -1,0 +1,218 @@
+"""Builds the demo newsroom in code: homes, sections, authors, images, articles.
+
+Idempotent: pages are found by slug and locale, so running it twice changes
+nothing. `extra_articles` adds generated stories for benchmarks.
+"""
+
+import datetime
+import io
+import random
+
+from django.core.files.images import ImageFile
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image, ImageDraw
+from wagtail.models import Locale, Page, Site
+
+from samizdat.images.models import CustomImage
+
+from .demo_content import ARTICLES, AUTHORS, OUTLET, SECTIONS
+from .models import ArticleAuthor, ArticlePage, Author, HomePage, OutletSettings, SectionPage
+from .roles import EDITOR, ensure_groups, ensure_locales, ensure_review_workflow
+
+PALETTE = ["#8c2d19", "#1f4e79", "#2e6b30", "#6b2e6b", "#7a5c00", "#30545c"]
+
+
+def draw_picture(title, seed, size=(1600, 900)):
+    """A simple abstract picture drawn with Pillow, as JPEG bytes."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", size, PALETTE[seed % len(PALETTE)])
+    draw = ImageDraw.Draw(image)
+    for _ in range(14):
+        x0, y0 = rng.randrange(size[0]), rng.randrange(size[1])
+        x1, y1 = x0 + rng.randrange(80, 700), y0 + rng.randrange(60, 500)
+        shade = tuple(rng.randrange(40, 230) for _ in range(3))
+        if rng.random() < 0.5:
+            draw.ellipse((x0, y0, x1, y1), fill=shade)
+        else:
+            draw.rectangle((x0, y0, x1, y1), fill=shade)
+    draw.text((40, size[1] - 60), title[:60], fill="#ffffff")
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def get_or_create_image(title, seed, credit, caption):
+    image = CustomImage.objects.filter(title=title).first()
+    if image is None:
+        data = draw_picture(title, seed)
+        image = CustomImage(
+            title=title, caption=caption, credit=credit, description=caption or title
+        )
+        image.file = ImageFile(io.BytesIO(data), name=f"demo-{seed}.jpg")
+        image.save()
+    return image
+
+
+def ensure_outlet(site):
+    settings_obj = OutletSettings.for_site(site)
+    default_name = OutletSettings._meta.get_field("name").default
+    for field, value in OUTLET.items():
+        current = getattr(settings_obj, field)
+        if not current or (field == "name" and current == default_name):
+            setattr(settings_obj, field, value)
+    settings_obj.save()
+
+
+def ensure_home(locales):
+    """The English home as the Site's root and its Russian translation."""
+    root = Page.get_first_root_node()
+    home = HomePage.objects.filter(locale=locales["en"]).first()
+    if home is None:
+        # Wagtail's own "Welcome" page holds the slug "home"; its Site goes with it.
+        for welcome in root.get_children().filter(slug="home"):
+            if welcome.specific_class is Page and not welcome.get_children().exists():
+                welcome.delete()
+        home = HomePage(title=OUTLET["name"], slug="home", locale=locales["en"])
+        root.add_child(instance=home)
+        home.save_revision().publish()
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        site = Site.objects.create(hostname="localhost", port=80, root_page=home,
+                                   is_default_site=True, site_name=OUTLET["name"])
+    elif site.root_page_id != home.pk:
+        site.root_page = home
+        site.save()
+    homes = {"en": home}
+    for code, locale in locales.items():
+        if code == "en":
+            continue
+        translated = home.get_translation_or_none(locale)
+        if translated is None:
+            translated = home.copy_for_translation(locale)
+            translated.save_revision().publish()
+        homes[code] = translated.specific
+    return site, homes
+
+
+def ensure_sections(homes, locales):
+    sections = {}
+    for code, home in homes.items():
+        for spec in SECTIONS:
+            title = spec["title"][code]
+            section = SectionPage.objects.child_of(home).filter(slug=spec["slug"]).first()
+            if section is None:
+                en_section = sections.get(("en", spec["slug"]))
+                if en_section is not None:
+                    section = en_section.copy_for_translation(locales[code])
+                    section.title = title
+                    section.intro = spec["intro"][code]
+                    section.save_revision().publish()
+                else:
+                    section = SectionPage(title=title, slug=spec["slug"], intro=spec["intro"][code])
+                    home.add_child(instance=section)
+                    section.save_revision().publish()
+            sections[(code, spec["slug"])] = section.specific
+    return sections
+
+
+def ensure_authors():
+    authors = {}
+    for spec in AUTHORS:
+        author, _created = Author.objects.get_or_create(
+            slug=spec["slug"],
+            defaults={k: v for k, v in spec.items() if k != "slug"},
+        )
+        authors[spec["slug"]] = author
+    return authors
+
+
+def publish_article(section, spec, authors, image, published_at, translation_of=None):
+    """Create and publish one article unless a page with its slug exists there."""
+    existing = ArticlePage.objects.child_of(section).filter(slug=spec["slug"]).first()
+    if existing is not None:
+        return existing
+    body = [{"type": "paragraph", "value": f"<p>{p}</p>"} for p in spec["body"]]
+    if spec.get("subheading"):
+        body.insert(min(2, len(body)), {"type": "heading", "value": spec["subheading"]})
+    if spec.get("quote"):
+        body.insert(min(4, len(body)), {"type": "pull_quote", "value": {
+            "quote": spec["quote"], "attribution": spec.get("quote_by", "")}})
+    fields = dict(
+        title=spec["title"],
+        slug=spec["slug"],
+        standfirst=spec["standfirst"],
+        lead_image=image,
+        body=body,
+        first_published_at=published_at,
+    )
+    if translation_of is not None:
+        article = translation_of.copy_for_translation(section.locale, copy_parents=False)
+        for key, value in fields.items():
+            setattr(article, key, value)
+        article.save()
+    else:
+        article = ArticlePage(**fields)
+        section.add_child(instance=article)
+    article.article_authors = [ArticleAuthor(author=authors[slug]) for slug in spec["authors"]]
+    article.tags.set(spec.get("tags", []))
+    article.save_revision().publish()
+    ArticlePage.objects.filter(pk=article.pk).update(
+        first_published_at=published_at, last_published_at=published_at
+    )
+    return article
+
+
+@transaction.atomic
+def build_demo_site(now=None):
+    """Everything `manage.py load_demo` creates; returns the homes by language."""
+    now = now or timezone.now()
+    ensure_locales()
+    locales = {code: Locale.objects.get(language_code=code) for code in ("en", "ru")}
+    site, homes = ensure_home(locales)
+    ensure_outlet(site)
+    groups = ensure_groups()
+    ensure_review_workflow(homes.values(), groups[EDITOR])
+    sections = ensure_sections(homes, locales)
+    authors = ensure_authors()
+    english = {}
+    for index, spec in enumerate(ARTICLES):
+        published_at = now - datetime.timedelta(hours=spec.get("hours_ago", 6 + index * 9))
+        image = get_or_create_image(
+            spec["image"]["title"], index + 1, spec["image"]["credit"], spec["image"]["caption"]
+        )
+        code = spec.get("language", "en")
+        source = english.get(spec.get("translation_of")) if code != "en" else None
+        article = publish_article(
+            sections[(code, spec["section"])], spec, authors, image, published_at, source
+        )
+        if code == "en":
+            english[spec["slug"]] = article
+    return homes
+
+
+def extra_articles(count, now=None, language="en"):
+    """Generate `count` more articles (for benchmarks), spread over sections."""
+    now = now or timezone.now()
+    homes = build_demo_site(now)
+    sections = list(SectionPage.objects.live().child_of(homes[language]))
+    authors = list(Author.objects.all())
+    start = ArticlePage.objects.filter(slug__startswith="generated-").count()
+    rng = random.Random(start)
+    words = ("state budget election court river winter archive protest exile theatre "
+             "market strike border editor school hospital village factory").split()
+    for number in range(start, start + count):
+        section = sections[number % len(sections)]
+        title = " ".join(rng.choice(words) for _ in range(6)).capitalize()
+        spec = {
+            "slug": f"generated-{number}",
+            "title": f"{title} ({number})",
+            "standfirst": "A generated article for load and speed measurements.",
+            "body": [" ".join(rng.choice(words) for _ in range(60)) + "." for _ in range(8)],
+            "authors": [authors[number % len(authors)].slug],
+            "tags": [rng.choice(words), rng.choice(words)],
+        }
+        image = CustomImage.objects.order_by("?").first()
+        with transaction.atomic():
+            publish_article(section, spec, {a.slug: a for a in authors}, image,
+                            now - datetime.timedelta(minutes=number), None)

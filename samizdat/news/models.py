@@ -1,0 +1,309 @@
+"""The newsroom's content: home, sections, articles and the people who write them."""
+
+from django.db import models
+from django.shortcuts import get_object_or_404
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey
+from taggit.models import Tag, TaggedItemBase
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.fields import StreamField
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+from wagtail.snippets.models import register_snippet
+
+from .blocks import ArticleBodyBlock
+
+@register_setting(icon="site")
+class OutletSettings(BaseSiteSetting):
+    """Who publishes the site: shown in the header, feeds, JSON-LD and receipts."""
+
+    name = models.CharField(_("outlet name"), max_length=120, default="Samizdat Demo")
+    tagline = models.CharField(_("tagline"), max_length=255, blank=True)
+    tagline_ru = models.CharField(_("tagline in Russian"), max_length=255, blank=True)
+    legal_name = models.CharField(_("legal name"), max_length=255, blank=True)
+    postal_address = models.TextField(_("postal address"), blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+
+    class Meta:
+        verbose_name = _("outlet")
+
+    def tagline_for(self, language_code):
+        if language_code == "ru" and self.tagline_ru:
+            return self.tagline_ru
+        return self.tagline
+
+
+@register_snippet
+class Author(index.Indexed, models.Model):
+    """A byline. May be a pseudonym or "Staff": no personal data is required."""
+
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True, allow_unicode=False)
+    role = models.CharField(_("role"), max_length=120, blank=True)
+    bio = models.TextField(_("biography"), blank=True)
+    bio_ru = models.TextField(_("biography in Russian"), blank=True)
+    is_pseudonym = models.BooleanField(_("pseudonym"), default=False)
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("role"),
+        FieldPanel("bio"),
+        FieldPanel("bio_ru"),
+        FieldPanel("is_pseudonym"),
+    ]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("author")
+
+    def __str__(self):
+        return self.name
+
+    def bio_for(self, language_code):
+        if language_code == "ru" and self.bio_ru:
+            return self.bio_ru
+        return self.bio
+
+
+class HomePage(RoutablePageMixin, Page):
+    """One per language: the lead story, then the latest per section.
+
+    Author, tag and search pages hang off it as routes so that each
+    language gets its own (/authors/x/ and /ru/authors/x/).
+    """
+
+    lead_story = models.ForeignKey(
+        "news.ArticlePage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("lead story"),
+        help_text=_("Leave empty to lead with the newest article"),
+    )
+
+    content_panels = Page.content_panels + [PageChooserPanel("lead_story", "news.ArticlePage")]
+    subpage_types = ["news.SectionPage", "news.StandardPage"]
+    parent_page_types = ["wagtailcore.Page"]
+
+    class Meta:
+        verbose_name = _("home page")
+
+    def articles(self):
+        return (
+            ArticlePage.objects.live()
+            .public()
+            .descendant_of(self)
+            .order_by("-first_published_at", "-pk")
+        )
+
+    @path("")
+    def index_route(self, request):
+        from .listing import home_sections
+
+        lead = self.lead_story if self.lead_story and self.lead_story.live else None
+        if lead is None:
+            lead = self.articles().first()
+        return self.render(
+            request,
+            context_overrides={"lead": lead, "sections": home_sections(self, exclude=lead)},
+        )
+
+    @path("authors/<slug:slug>/", name="author")
+    @path("authors/<slug:slug>/page/<int:number>/", name="author_page")
+    def author_page(self, request, slug, number=1):
+        from .listing import page_or_404
+
+        author = get_object_or_404(Author, slug=slug)
+        articles = self.articles().filter(article_authors__author=author).distinct()
+        return self.render(
+            request,
+            template="news/author_page.html",
+            context_overrides={"author": author, "page_obj": page_or_404(articles, number)},
+        )
+
+    @path("tags/<str:slug>/", name="tag")
+    @path("tags/<str:slug>/page/<int:number>/", name="tag_page")
+    def tag_page(self, request, slug, number=1):
+        from .listing import page_or_404
+
+        tag = get_object_or_404(Tag, slug=slug)
+        articles = self.articles().filter(tags=tag)
+        return self.render(
+            request,
+            template="news/tag_page.html",
+            context_overrides={"tag": tag, "page_obj": page_or_404(articles, number)},
+        )
+
+    @path("search/")
+    def search_page(self, request):
+        from .search import search_articles
+
+        query = request.GET.get("q", "")
+        return self.render(
+            request,
+            template="news/search_page.html",
+            context_overrides={"query": query, "results": search_articles(self, query, request)},
+        )
+
+
+class SectionPage(RoutablePageMixin, Page):
+    """News, Opinion, Business, Culture: a paginated list of articles.
+
+    Pages beyond the first live at /section/page/N/ rather than ?page=N so a
+    static mirror can hold every one as a file.
+    """
+
+    intro = models.TextField(_("introduction"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["news.HomePage"]
+    subpage_types = ["news.ArticlePage"]
+    search_fields = Page.search_fields + [index.SearchField("intro")]
+
+    class Meta:
+        verbose_name = _("section")
+
+    def articles(self):
+        return (
+            ArticlePage.objects.live()
+            .public()
+            .child_of(self)
+            .order_by("-first_published_at", "-pk")
+        )
+
+    @path("", name="first_page")
+    @path("page/<int:number>/", name="numbered_page")
+    def listing(self, request, number=1):
+        from .listing import page_or_404
+
+        return self.render(
+            request, context_overrides={"page_obj": page_or_404(self.articles(), number)}
+        )
+
+
+class ArticleTag(TaggedItemBase):
+    content_object = ParentalKey(
+        "news.ArticlePage", related_name="tagged_items", on_delete=models.CASCADE
+    )
+
+
+class ArticlePage(Page):
+    """A story: headline (the page title), standfirst, lead image, body, bylines."""
+
+    standfirst = models.TextField(_("standfirst"), max_length=600, blank=True)
+    lead_image = models.ForeignKey(
+        "images.CustomImage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("lead image"),
+    )
+    lead_image_caption = models.CharField(
+        _("lead image caption"),
+        max_length=500,
+        blank=True,
+        help_text=_("Leave empty to use the image's own caption"),
+    )
+    body = StreamField(ArticleBodyBlock(), verbose_name=_("body"), blank=True)
+    tags = ClusterTaggableManager(through=ArticleTag, blank=True, verbose_name=_("tags"))
+    updated_at = models.DateTimeField(
+        _("last updated"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the story changed in substance after it was first published"),
+    )
+    no_appeals = models.BooleanField(
+        _("no fundraising appeals"),
+        default=False,
+        help_text=_("Sensitive story: show no appeals (or only a neutral one) on it"),
+    )
+
+    content_panels = Page.content_panels + [
+        FieldPanel("standfirst"),
+        MultiFieldPanel(
+            [FieldPanel("lead_image"), FieldPanel("lead_image_caption")], heading=_("Lead image")
+        ),
+        InlinePanel("article_authors", label=_("Authors"), min_num=1),
+        FieldPanel("body"),
+        FieldPanel("tags"),
+        InlinePanel("related_links", label=_("Read more: editor's picks"), max_num=6),
+    ]
+    settings_panels = Page.settings_panels + [FieldPanel("updated_at"), FieldPanel("no_appeals")]
+    search_fields = Page.search_fields + [
+        index.SearchField("standfirst"),
+        index.SearchField("body"),
+        index.RelatedFields("tags", [index.SearchField("name")]),
+        index.FilterField("locale_id"),
+    ]
+    parent_page_types = ["news.SectionPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = _("article")
+
+    @cached_property
+    def authors(self):
+        return [link.author for link in self.article_authors.all()]
+
+    @property
+    def section(self):
+        return self.get_parent().specific
+
+    @property
+    def published(self):
+        return self.first_published_at or self.latest_revision_created_at
+
+    @property
+    def modified(self):
+        return max(d for d in (self.updated_at, self.published) if d is not None)
+
+    @property
+    def caption(self):
+        if self.lead_image_caption:
+            return self.lead_image_caption
+        return self.lead_image.caption if self.lead_image else ""
+
+    def get_context(self, request, *args, **kwargs):
+        from .related import related_articles
+
+        context = super().get_context(request, *args, **kwargs)
+        context["related"] = related_articles(self)
+        return context
+
+
+class ArticleAuthor(Orderable):
+    page = ParentalKey(ArticlePage, related_name="article_authors", on_delete=models.CASCADE)
+    author = models.ForeignKey(Author, related_name="article_links", on_delete=models.PROTECT)
+
+    panels = [FieldPanel("author")]
+
+
+class ArticleRelatedLink(Orderable):
+    """An editor's pick for "Read more", shown before the automatic ones."""
+
+    page = ParentalKey(ArticlePage, related_name="related_links", on_delete=models.CASCADE)
+    article = models.ForeignKey(ArticlePage, related_name="+", on_delete=models.CASCADE)
+
+    panels = [PageChooserPanel("article", "news.ArticlePage")]
+
+
+class StandardPage(Page):
+    """About, privacy, corrections: plain text pages under the home page."""
+
+    body = StreamField(ArticleBodyBlock(), verbose_name=_("body"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("body")]
+    parent_page_types = ["news.HomePage"]
+    subpage_types = []
+    search_fields = Page.search_fields + [index.SearchField("body")]
+
+    class Meta:
+        verbose_name = _("standard page")

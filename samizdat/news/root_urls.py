@@ -1,0 +1,3 @@
+"""robots.txt and sitemaps: fixed paths that crawlers expect at the root."""
+
+urlpatterns = []

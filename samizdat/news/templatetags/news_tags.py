@@ -1,0 +1,111 @@
+"""Template helpers shared by every reader-facing page."""
+
+from django import template
+from django.conf import settings
+from django.urls import translate_url
+from django.utils.translation import get_language_info
+from django.utils.translation import get_language
+from wagtail.models import Page, Site
+
+register = template.Library()
+
+
+def _home_for(request, language_code):
+    """The live home page of a language, cached on the request."""
+    cache = getattr(request, "_samizdat_homes", None)
+    if cache is None:
+        cache = request._samizdat_homes = {}
+    if language_code not in cache:
+        from ..models import HomePage
+
+        site = Site.find_for_request(request)
+        home = None
+        if site is not None:
+            root = site.root_page
+            home = (
+                HomePage.objects.live()
+                .filter(locale__language_code=language_code, translation_key=root.translation_key)
+                .first()
+            )
+        cache[language_code] = home
+    return cache[language_code]
+
+
+@register.simple_tag(takes_context=True)
+def current_home(context):
+    request = context.get("request")
+    if request is None:
+        return None
+    return _home_for(request, get_language() or settings.LANGUAGE_CODE)
+
+
+@register.simple_tag(takes_context=True)
+def section_nav(context):
+    """Live sections of the current language's home, in tree order."""
+    from ..models import SectionPage
+
+    request = context.get("request")
+    home = current_home(context)
+    if home is None:
+        return []
+    cached = getattr(request, "_samizdat_sections", None)
+    if cached is None:
+        cached = list(SectionPage.objects.live().public().child_of(home))
+        request._samizdat_sections = cached
+    return cached
+
+
+@register.simple_tag(takes_context=True)
+def language_links(context):
+    """[(code, name, url, is_current)] linking to this page in each language.
+
+    A link goes to the translated page itself (never a cookie-setting
+    language view); a page without a translation links to that language's home.
+    """
+    request = context.get("request")
+    page = context.get("page")
+    current = get_language() or settings.LANGUAGE_CODE
+    links = []
+    translations = {}
+    suffix = ""
+    if isinstance(page, Page) and page.pk:
+        # Routes below a page (authors/x/, page/2/) keep their place.
+        own_url = page.get_url(request) if request is not None else None
+        if own_url and request is not None and request.path.startswith(own_url):
+            suffix = request.path[len(own_url):]
+        for translation in page.get_translations(inclusive=True).live().select_related("locale"):
+            translations[translation.locale.language_code] = translation
+    for code, _name in settings.LANGUAGES:
+        name = get_language_info(code)["name_local"]
+        url = None
+        exact = False
+        if code in translations:
+            url = translations[code].get_url(request)
+            url = url + suffix if url else url
+            exact = True
+        elif request is not None and not isinstance(page, Page):
+            url = translate_url(request.path, code)
+            exact = url != request.path or code == current
+        if url is None and request is not None:
+            home = _home_for(request, code)
+            url = home.get_url(request) if home else None
+        if url:
+            links.append(
+                {"code": code, "name": name, "url": url, "current": code == current, "exact": exact}
+            )
+    return links
+
+
+@register.simple_tag
+def locale_name(code):
+    return dict(settings.LANGUAGES).get(code, code)
+
+
+@register.filter
+def tagline_for(outlet_settings, language_code):
+    return outlet_settings.tagline_for(language_code)
+
+
+@register.filter
+def bio_for(author, language_code):
+    return author.bio_for(language_code)

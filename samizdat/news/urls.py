@@ -1,0 +1,3 @@
+"""Feeds per language (English unprefixed, Russian under /ru/)."""
+
+urlpatterns = []
