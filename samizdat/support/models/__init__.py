@@ -1,0 +1,6 @@
+"""The support app's models, one module per concern."""
+
+from .contributions import *  # noqa: F401,F403
+from .goal import *  # noqa: F401,F403
+from .options import *  # noqa: F401,F403
+from .selfservice import *  # noqa: F401,F403

@@ -1,0 +1,2 @@
+"""(models to come)"""
+__all__ = []
