@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install messages lint bench clean-demo
+.PHONY: demo test install messages makemessages lint bench
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,16 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 
 install: $(VENV)/.installed
 
+# Compiled with Babel, so no system gettext is needed; `make makemessages`
+# (for developers, needs gettext) refreshes the catalogues.
 messages: install
-	cd samizdat && ../$(BIN)/django-admin compilemessages --ignore=.venv >/dev/null
+	@for po in samizdat/locale/*/LC_MESSAGES/*.po; do \
+	  [ -e "$$po" ] || continue; \
+	  $(BIN)/pybabel -q compile -i "$$po" -o "$${po%.po}.mo" || exit 1; \
+	done
+
+makemessages: install
+	cd samizdat && ../$(BIN)/python ../manage.py makemessages -l ru --ignore='*/migrations/*' --no-obsolete
 
 demo: messages
 	mkdir -p var
