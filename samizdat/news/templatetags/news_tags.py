@@ -109,3 +109,33 @@ def tagline_for(outlet_settings, language_code):
 @register.filter
 def bio_for(author, language_code):
     return author.bio_for(language_code)
+
+
+def _outlet_name(context):
+    from ..models import OutletSettings
+
+    request = context.get("request")
+    return OutletSettings.for_request(request).name if request is not None else ""
+
+
+@register.simple_tag(takes_context=True)
+def discovery_links(context):
+    """{canonical, feeds} for <head>: see seo.head_links."""
+    from ..models import Author
+    from ..seo import head_links
+
+    author = context.get("author")
+    return head_links(
+        context.get("request"),
+        page=context.get("page"),
+        author=author if isinstance(author, Author) else None,
+        outlet_name=_outlet_name(context),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def article_metadata(context, page):
+    """Canonical, OpenGraph, Twitter and JSON-LD data for an article: see seo.article_metadata."""
+    from ..seo import article_metadata as build
+
+    return build(page, context.get("request"), _outlet_name(context))

@@ -1,0 +1,209 @@
+"""Canonical links, feed announcements, OpenGraph/Twitter tags and NewsArticle JSON-LD.
+
+Canonical and OpenGraph URLs name the primary site (settings.SITE_URL), never
+the host a request came in on: mirrors serve the same HTML, and search
+engines and link previews must credit the original address.
+"""
+
+import json
+import mimetypes
+import re
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, to_locale
+
+# OpenGraph wants language_TERRITORY; Django's to_locale() covers the rest.
+OG_LOCALES = {"en": "en_US", "ru": "ru_RU"}
+
+# Google asks for 16x9, 4x3 and 1x1 images of at least 50,000 pixels; the
+# first one doubles as the OpenGraph/Twitter image.
+SHARE_IMAGE_FILTERS = ("fill-1200x675", "fill-1200x900", "fill-1200x1200")
+
+# What django.utils.html.json_script escapes, so "</script>" in a headline
+# cannot end the script element.
+JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+RSS_TYPE = "application/rss+xml"
+ATOM_TYPE = "application/atom+xml"
+
+
+def primary_url(path):
+    """`path` (root-relative or absolute) as an absolute URL on the primary site."""
+    if path.startswith(("http://", "https://")):
+        return path
+    if path.startswith("//"):
+        return "https:" + path
+    return settings.SITE_URL + path
+
+
+def page_path(page, request=None):
+    """A page's root-relative URL, language prefix included."""
+    parts = page.get_url_parts(request)
+    return parts[2] if parts else None
+
+
+def home_for(request, language_code):
+    """The live home page of a language for the request's site (cached on the request)."""
+    from .templatetags.news_tags import _home_for
+
+    return _home_for(request, language_code)
+
+
+def author_path(home, author, request=None):
+    return page_path(home, request) + home.reverse_subpage("author", args=[author.slug])
+
+
+def og_locale(language_code):
+    return OG_LOCALES.get(language_code, to_locale(language_code))
+
+
+def ld_json_script(data):
+    """`data` as a <script type="application/ld+json"> element, escaped like json_script."""
+    text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return format_html(
+        '<script type="application/ld+json">{}</script>',
+        mark_safe(text.translate(JSON_SCRIPT_ESCAPES)),
+    )
+
+
+def share_images(image):
+    """[{url, width, height, type}] of the share renditions of `image`, in one query."""
+    if image is None:
+        return []
+    renditions = image.get_renditions(*SHARE_IMAGE_FILTERS)
+    images = []
+    for spec in SHARE_IMAGE_FILTERS:
+        rendition = renditions[spec]
+        images.append(
+            {
+                "url": primary_url(rendition.url),
+                "width": rendition.width,
+                "height": rendition.height,
+                "type": mimetypes.guess_type(rendition.url)[0] or "image/jpeg",
+            }
+        )
+    return images
+
+
+# --- Feeds announced in <head> --------------------------------------------
+
+def _feed_link(kind, name, title, kwargs=None):
+    try:
+        rss = reverse(f"feeds:{name}_rss", kwargs=kwargs)
+        atom = reverse(f"feeds:{name}_atom", kwargs=kwargs)
+    except NoReverseMatch:
+        return []
+    return [
+        {"kind": kind, "type": RSS_TYPE, "url": rss, "title": gettext("%(title)s (RSS)") % {
+            "title": title}},
+        {"kind": kind, "type": ATOM_TYPE, "url": atom, "title": gettext("%(title)s (Atom)") % {
+            "title": title}},
+    ]
+
+
+def feed_links(outlet_name, page=None, author=None):
+    """The site feed of the current language, plus the section's or author's on their pages."""
+    from .models import SectionPage
+
+    links = _feed_link("site", "feed", outlet_name)
+    if isinstance(page, SectionPage) and author is None:
+        links += _feed_link(
+            "section", "section_feed", f"{outlet_name}: {page.title}", {"slug": page.slug}
+        )
+    if author is not None and getattr(author, "slug", None):
+        links += _feed_link(
+            "author", "author_feed", f"{outlet_name}: {author.name}", {"slug": author.slug}
+        )
+    return links
+
+
+def head_links(request, page=None, author=None, outlet_name=""):
+    """What every page's <head> announces: its canonical URL (pages only) and feeds.
+
+    Articles get their canonical link from article_metadata() with the rest of
+    their sharing tags, so it is left out here for them.
+    """
+    from wagtail.models import Page
+
+    from .models import ArticlePage
+
+    canonical = None
+    if request is not None and isinstance(page, Page) and not isinstance(page, ArticlePage):
+        canonical = primary_url(request.path)
+    return {"canonical": canonical, "feeds": feed_links(outlet_name, page, author)}
+
+
+# --- Articles ----------------------------------------------------------------
+
+def _plain(text, limit=300):
+    text = re.sub(r"\s+", " ", text or "").strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def article_metadata(page, request, outlet_name):
+    """Everything an article's <head> says about it to search engines and link previews."""
+    language = page.locale.language_code
+    path = page_path(page, request)
+    canonical = primary_url(path)
+    description = _plain(page.search_description or page.standfirst)
+    images = share_images(page.lead_image)
+    home = home_for(request, language) if request is not None else None
+    authors = []
+    for author in page.authors:
+        person = {"@type": "Person", "name": author.name}
+        if home is not None:
+            person["url"] = primary_url(author_path(home, author, request))
+        authors.append(person)
+    tags = [tag.name for tag in page.tags.all()]
+    section = page.get_parent()
+    alternates = [
+        og_locale(code)
+        for code in page.get_translations()
+        .live()
+        .values_list("locale__language_code", flat=True)
+        .order_by("locale__language_code")
+    ]
+    published = page.published
+    modified = page.modified if published else None
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": page.title,
+        "description": description,
+        "url": canonical,
+        "mainEntityOfPage": {"@type": "WebPage", "@id": canonical},
+        "datePublished": published.isoformat() if published else None,
+        "dateModified": modified.isoformat() if modified else None,
+        "author": authors,
+        "image": [image["url"] for image in images],
+        "publisher": {
+            "@type": "Organization",
+            "name": outlet_name,
+            "url": primary_url(page_path(home, request) if home is not None else "/"),
+        },
+        "inLanguage": language,
+        "articleSection": section.title if section else None,
+        "keywords": tags,
+        "isAccessibleForFree": True,
+    }
+    data = {key: value for key, value in data.items() if value not in (None, [], "")}
+    return {
+        "canonical": canonical,
+        "title": page.seo_title or page.title,
+        "description": description,
+        "site_name": outlet_name,
+        "locale": og_locale(language),
+        "locale_alternates": alternates,
+        "image": images[0] if images else None,
+        "image_alt": page.lead_image.default_alt_text if page.lead_image else "",
+        "published": published,
+        "modified": modified,
+        "section": section.title if section else "",
+        "tags": tags,
+        "authors": [author.name for author in page.authors],
+        "json_ld": ld_json_script(data),
+    }
