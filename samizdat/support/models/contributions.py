@@ -1,2 +1,279 @@
-"""(models to come)"""
-__all__ = []
+"""Money state: one-off contributions, recurring pledges, provider events, the ledger.
+
+Only a verified provider event changes money state (see support/webhooks.py);
+the ledger is append-only and `check_ledger` recomputes every status from it.
+"""
+
+import secrets
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+__all__ = [
+    "Contribution",
+    "Frequency",
+    "LedgerEntry",
+    "LedgerEntryQuerySet",
+    "Pledge",
+    "ProviderEvent",
+    "Supporter",
+    "new_reference",
+]
+
+# No 0/O, 1/I/L: the reference is read aloud and typed into bank forms.
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_reference():
+    """A short unguessable reference shown to the reader (thank-you URL, bank transfer)."""
+    body = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(12))
+    return f"{body[:4]}-{body[4:8]}-{body[8:]}"
+
+
+class Frequency(models.TextChoices):
+    ONCE = "once", _("Once")
+    MONTHLY = "monthly", _("Monthly")
+    ANNUAL = "annual", _("Annual")
+
+
+class Supporter(models.Model):
+    """The one place a supporter's e-mail lives (to be encrypted at rest later).
+
+    No name, address or phone: a supporter is only an address to send receipts
+    and self-service links to.
+    """
+
+    email = models.EmailField(_("e-mail"), max_length=254, db_index=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("supporter")
+        verbose_name_plural = _("supporters")
+
+    def __str__(self):
+        return self.email
+
+
+class Contribution(models.Model):
+    """A one-off gift. Starts pending; provider events move it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed")
+        CANCELED = "canceled", _("Abandoned")
+        REFUNDED = "refunded", _("Refunded")
+        DISPUTED = "disputed", _("Disputed")
+
+    reference = models.CharField(_("reference"), max_length=24, unique=True, default=new_reference)
+    supporter = models.ForeignKey(
+        Supporter, verbose_name=_("supporter"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="contributions",
+    )
+    provider = models.CharField(_("payment method"), max_length=40)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    amount_minor = models.PositiveBigIntegerField(_("amount (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3)
+    checkout_ref = models.CharField(
+        _("checkout reference"), max_length=255, blank=True, db_index=True
+    )
+    customer_ref = models.CharField(_("customer reference"), max_length=255, blank=True)
+    payment_ref = models.CharField(
+        _("payment reference"), max_length=255, blank=True, db_index=True
+    )
+    appeal = models.CharField(_("appeal"), max_length=64, blank=True)
+    variant = models.CharField(_("variant"), max_length=64, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+
+    frequency = Frequency.ONCE
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("contribution")
+        verbose_name_plural = _("contributions")
+
+    def __str__(self):
+        return f"{self.reference} {self.amount_minor} {self.currency} ({self.status})"
+
+    @property
+    def email(self):
+        return self.supporter.email if self.supporter_id else ""
+
+
+class Pledge(models.Model):
+    """A recurring plan (monthly or annual). Starts pending; provider events move it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACTIVE = "active", _("Active")
+        PAST_DUE = "past_due", _("Past due")
+        PAUSED = "paused", _("Paused")
+        CANCELED = "canceled", _("Canceled")
+
+    reference = models.CharField(_("reference"), max_length=24, unique=True, default=new_reference)
+    supporter = models.ForeignKey(
+        Supporter, verbose_name=_("supporter"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="pledges",
+    )
+    provider = models.CharField(_("payment method"), max_length=40)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    amount_minor = models.PositiveBigIntegerField(_("amount per period (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3)
+    frequency = models.CharField(
+        _("frequency"), max_length=10,
+        choices=[
+            (Frequency.MONTHLY, Frequency.MONTHLY.label),
+            (Frequency.ANNUAL, Frequency.ANNUAL.label),
+        ],
+    )
+    checkout_ref = models.CharField(
+        _("checkout reference"), max_length=255, blank=True, db_index=True
+    )
+    customer_ref = models.CharField(_("customer reference"), max_length=255, blank=True)
+    subscription_ref = models.CharField(
+        _("subscription reference"), max_length=255, blank=True, db_index=True
+    )
+    appeal = models.CharField(_("appeal"), max_length=64, blank=True)
+    variant = models.CharField(_("variant"), max_length=64, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
+    canceled_at = models.DateTimeField(_("canceled"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("pledge")
+        verbose_name_plural = _("pledges")
+
+    def __str__(self):
+        amount = f"{self.amount_minor} {self.currency}/{self.frequency}"
+        return f"{self.reference} {amount} ({self.status})"
+
+    @property
+    def email(self):
+        return self.supporter.email if self.supporter_id else ""
+
+
+class ProviderEvent(models.Model):
+    """A verified provider event, stored once by its id, applied at most once."""
+
+    class Outcome(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        APPLIED = "applied", _("Applied")
+        WAITING = "waiting", _("Waiting for its contribution or pledge")
+        IGNORED = "ignored", _("Ignored")
+
+    provider = models.CharField(_("provider"), max_length=40)
+    event_id = models.CharField(_("event id"), max_length=255)
+    type = models.CharField(_("type"), max_length=100)
+    payload = models.JSONField(_("payload"))
+    occurred_at = models.DateTimeField(_("occurred"))
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.RECEIVED,
+        db_index=True,
+    )
+    contribution = models.ForeignKey(
+        Contribution, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    pledge = models.ForeignKey(
+        Pledge, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("provider event")
+        verbose_name_plural = _("provider events")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="support_event_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.provider}:{self.event_id} {self.type}"
+
+
+class LedgerEntryQuerySet(models.QuerySet):
+    """Bulk edits would bypass the model guard, so they are refused too."""
+
+    def update(self, **kwargs):
+        raise TypeError("Ledger entries are append-only.")
+
+    def delete(self):
+        raise TypeError("Ledger entries are append-only.")
+
+    def bulk_update(self, *args, **kwargs):
+        raise TypeError("Ledger entries are append-only.")
+
+
+class LedgerEntry(models.Model):
+    """One movement of money as the provider reported it. Appended, never edited.
+
+    Signed amounts: payments positive; refunds, disputes and fees negative.
+    """
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", _("Payment")
+        REFUND = "refund", _("Refund")
+        DISPUTE = "dispute", _("Dispute")
+        FEE = "fee", _("Fee")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    amount_minor = models.BigIntegerField(_("amount (minor units, signed)"))
+    currency = models.CharField(_("currency"), max_length=3)
+    contribution = models.ForeignKey(
+        Contribution, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    pledge = models.ForeignKey(
+        Pledge, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    event = models.ForeignKey(
+        ProviderEvent, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    provider = models.CharField(_("provider"), max_length=40)
+    provider_ref = models.CharField(
+        _("provider reference"), max_length=255, blank=True, db_index=True
+    )
+    source_ref = models.CharField(_("paid by"), max_length=255, blank=True, db_index=True)
+    occurred_at = models.DateTimeField(_("occurred"), db_index=True)
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    objects = LedgerEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(contribution__isnull=False, pledge__isnull=True)
+                    | models.Q(contribution__isnull=True, pledge__isnull=False)
+                ),
+                name="support_ledger_one_subject",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.amount_minor} {self.currency}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or kwargs.get("force_update"):
+            raise TypeError("Ledger entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Ledger entries are append-only.")
+
+    @property
+    def subject(self):
+        return self.contribution or self.pledge
