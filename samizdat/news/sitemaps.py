@@ -1,0 +1,268 @@
+"""sitemap.xml with hreflang alternates, and a Google News sitemap.
+
+Django's Sitemap does the language work (`i18n`, `alternates`, `x_default`):
+an item here is one piece of content in all the languages it exists in, and
+location() answers for the language being generated. Everything is read in
+a fixed number of queries, whatever the size of the archive.
+"""
+
+import datetime
+import math
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps.views import sitemap as sitemap_view
+from django.db.models import Max, Q
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language
+from wagtail.models import Page, Site
+
+from .seo import page_path
+
+# Google News lists articles of the last two days, at most 1,000 per sitemap
+# (developers.google.com/search/docs/crawling-indexing/sitemaps/news-sitemap).
+NEWS_MAX_AGE = datetime.timedelta(days=2)
+NEWS_LIMIT = 1000
+
+
+@dataclass
+class Entry:
+    """One piece of content: its path in each language and when it last changed."""
+
+    paths: dict = field(default_factory=dict)
+    lastmod: datetime.datetime | None = None
+
+    def add(self, language_code, path, lastmod):
+        self.paths.setdefault(language_code, path)
+        if lastmod is not None and (self.lastmod is None or lastmod > self.lastmod):
+            self.lastmod = lastmod
+
+
+class SiteContent:
+    """The live, public pages of the request's site, in every language, read once."""
+
+    def __init__(self, request):
+        from .models import HomePage
+
+        self.request = request
+        site = Site.find_for_request(request)
+        if site is None:
+            self.homes = []
+        else:
+            self.homes = list(
+                HomePage.objects.live()
+                .public()
+                .filter(translation_key=site.root_page.translation_key)
+                .select_related("locale")
+            )
+        self.home_paths = {
+            home.locale.language_code: page_path(home, request) for home in self.homes
+        }
+        self.under_homes = (
+            reduce(or_, (Q(path__startswith=home.path) for home in self.homes))
+            if self.homes
+            else Q(pk__in=[])
+        )
+        self.pages = [
+            page
+            for page in Page.objects.live()
+            .public()
+            .filter(self.under_homes)
+            .select_related("locale")
+            .order_by("path")
+            if page_path(page, request) is not None
+        ]
+
+    @classmethod
+    def for_request(cls, request):
+        if not hasattr(request, "_samizdat_site_content"):
+            request._samizdat_site_content = cls(request)
+        return request._samizdat_site_content
+
+    def articles(self):
+        """A queryset of the site's live, public articles (for subqueries)."""
+        from .models import ArticlePage
+
+        return ArticlePage.objects.live().public().filter(self.under_homes)
+
+    def pages_of_type(self, model):
+        content_type = ContentType.objects.get_for_model(model)
+        return [page for page in self.pages if page.content_type_id == content_type.pk]
+
+
+class I18nSitemap(Sitemap):
+    """Entries in each of their languages, each naming the others with hreflang."""
+
+    i18n = True
+    alternates = True
+    x_default = True
+
+    def __init__(self, request):
+        self.request = request
+        self.content = SiteContent.for_request(request)
+        self._entries = None
+
+    def items(self):
+        if self._entries is None:
+            self._entries = list(self.entries())
+        return self._entries
+
+    def entries(self):
+        return []
+
+    def get_languages_for_item(self, item):
+        return [code for code in self._languages() if code in item.paths]
+
+    def location(self, item):
+        return item.paths[get_language()]
+
+    def lastmod(self, item):
+        return item.lastmod
+
+
+class PageSitemap(I18nSitemap):
+    """Home, sections, articles and other pages, grouped with their translations."""
+
+    def entries(self):
+        groups = {}
+        for page in self.content.pages:
+            entry = groups.setdefault(page.translation_key, Entry())
+            path = page_path(page, self.request)
+            entry.add(page.locale.language_code, path, page.last_published_at)
+        return groups.values()
+
+
+class SectionListingSitemap(I18nSitemap):
+    """Pages 2, 3, … of each section, so a crawler or a mirror reaches every article."""
+
+    def entries(self):
+        from .listing import ARTICLES_PER_PAGE
+        from .models import ArticlePage, SectionPage
+
+        counts = {}
+        for article in self.content.pages_of_type(ArticlePage):
+            parent = article.path[: -article.steplen]
+            counts[parent] = counts.get(parent, 0) + 1
+        resolver = SectionPage.get_resolver()
+        groups = {}
+        for section in self.content.pages_of_type(SectionPage):
+            pages = math.ceil(counts.get(section.path, 0) / ARTICLES_PER_PAGE)
+            for number in range(2, pages + 1):
+                entry = groups.setdefault((section.translation_key, number), Entry())
+                path = page_path(section, self.request) + resolver.reverse(
+                    "numbered_page", number=number
+                )
+                entry.add(section.locale.language_code, path, section.last_published_at)
+        return groups.values()
+
+
+class AuthorSitemap(I18nSitemap):
+    """Author pages, in each language the author has published in."""
+
+    def entries(self):
+        from .models import ArticleAuthor, HomePage
+
+        rows = (
+            ArticleAuthor.objects.filter(page__in=self.content.articles())
+            .values("author__slug", "page__locale__language_code")
+            .annotate(lastmod=Max("page__last_published_at"))
+            .order_by("author__slug", "page__locale__language_code")
+        )
+        resolver = HomePage.get_resolver()
+        groups = {}
+        for row in rows:
+            home_path = self.content.home_paths.get(row["page__locale__language_code"])
+            if home_path is None:
+                continue
+            slug = row["author__slug"]
+            path = home_path + resolver.reverse("author", slug)
+            groups.setdefault(slug, Entry()).add(
+                row["page__locale__language_code"], path, row["lastmod"]
+            )
+        return groups.values()
+
+
+class TagSitemap(I18nSitemap):
+    """Tag pages, in each language with articles carrying the tag."""
+
+    def entries(self):
+        from .models import ArticleTag, HomePage
+
+        rows = (
+            ArticleTag.objects.filter(content_object__in=self.content.articles())
+            .values("tag__slug", "content_object__locale__language_code")
+            .annotate(lastmod=Max("content_object__last_published_at"))
+            .order_by("tag__slug", "content_object__locale__language_code")
+        )
+        resolver = HomePage.get_resolver()
+        groups = {}
+        for row in rows:
+            language_code = row["content_object__locale__language_code"]
+            home_path = self.content.home_paths.get(language_code)
+            if home_path is None:
+                continue
+            slug = row["tag__slug"]
+            path = home_path + resolver.reverse("tag", slug)
+            groups.setdefault(slug, Entry()).add(language_code, path, row["lastmod"])
+        return groups.values()
+
+
+class NewsSitemap(Sitemap):
+    """Articles first published in the last two days, newest first, for Google News."""
+
+    limit = NEWS_LIMIT
+
+    def __init__(self, request, now=None):
+        self.request = request
+        self.content = SiteContent.for_request(request)
+        self.now = now or timezone.now()
+        self._articles = None
+
+    def items(self):
+        if self._articles is None:
+            self._articles = list(
+                self.content.articles()
+                .filter(first_published_at__gte=self.now - NEWS_MAX_AGE)
+                .select_related("locale")
+                .order_by("-first_published_at", "-pk")[:NEWS_LIMIT]
+            )
+        return self._articles
+
+    def location(self, item):
+        return page_path(item, self.request)
+
+    def lastmod(self, item):
+        return item.modified
+
+
+def sitemaps_for(request):
+    return {
+        "pages": PageSitemap(request),
+        "listings": SectionListingSitemap(request),
+        "authors": AuthorSitemap(request),
+        "tags": TagSitemap(request),
+    }
+
+
+def cacheable(response):
+    """Sitemaps are the same for everyone: let shared caches keep them."""
+    patch_cache_control(response, public=True, max_age=settings.SAMIZDAT_PAGE_CACHE_SECONDS)
+    return response
+
+
+def sitemap(request):
+    """Every public page of the site, with its translations as hreflang alternates."""
+    return cacheable(sitemap_view(request, sitemaps_for(request)))
+
+
+def news_sitemap(request):
+    return cacheable(
+        sitemap_view(
+            request, {"news": NewsSitemap(request)}, template_name="news/sitemaps/news_sitemap.xml"
+        )
+    )
