@@ -1,0 +1,132 @@
+"""Background jobs that write to supporters, and the signal receivers that queue them.
+
+The ledger code sends payment_recorded / renewal_failed / pledge_canceled
+(support/events.py) after its transaction commits; the receivers queue a
+task, so a slow mail server never holds up a webhook. Tasks take ids, not
+objects.
+"""
+
+import logging
+
+from django.utils.translation import gettext_lazy as _
+from django_tasks import task
+
+from . import emails, receipts
+from .money import format_money
+
+logger = logging.getLogger(__name__)
+
+
+def _pledge_amount(pledge, language):
+    amount = format_money(pledge.amount_minor, pledge.currency, language)
+    return {
+        "monthly": _("%(amount)s monthly"),
+        "annual": _("%(amount)s annual"),
+    }.get(pledge.frequency, "%(amount)s") % {"amount": amount}
+
+
+@task()
+def send_receipt(entry_id):
+    """E-mail the receipt for one ledger payment (no address, no receipt)."""
+    from .models import LedgerEntry
+
+    entry = (
+        LedgerEntry.objects.select_related("contribution__supporter", "pledge__supporter")
+        .filter(pk=entry_id, kind=LedgerEntry.Kind.PAYMENT)
+        .first()
+    )
+    if entry is None or not receipts.recipient(entry):
+        return False
+    language = emails.supporter_language(entry.subject)
+    emails.send(
+        to=receipts.recipient(entry),
+        template="receipt",
+        subject=_("Your receipt from %(outlet)s") % {"outlet": emails.outlet_settings().name},
+        context={
+            "receipt": receipts.receipt_context(entry, language),
+            "manage_url": emails.reader_url("support:manage", language),
+        },
+        language=language,
+    )
+    return True
+
+
+def _pledge_notice(pledge_id, template, subject):
+    from .models import Pledge
+
+    pledge = Pledge.objects.select_related("supporter").filter(pk=pledge_id).first()
+    if pledge is None or not pledge.email:
+        return False
+    language = emails.supporter_language(pledge)
+    emails.send(
+        to=pledge.email,
+        template=template,
+        subject=subject,
+        context={
+            "pledge": pledge,
+            "pledge_amount": _pledge_amount(pledge, language),
+            "manage_url": emails.reader_url("support:manage", language),
+        },
+        language=language,
+    )
+    return True
+
+
+@task()
+def send_renewal_failed(pledge_id):
+    """Tell a supporter a renewal failed, with the way to fix it."""
+    return _pledge_notice(
+        pledge_id, "renewal_failed", _("Your contribution could not be collected")
+    )
+
+
+@task()
+def send_cancellation(pledge_id):
+    return _pledge_notice(pledge_id, "canceled", _("Your contribution has been canceled"))
+
+
+@task()
+def send_manage_link(email, language):
+    """Issue and e-mail a single-use link, if the address belongs to a supporter.
+
+    Queued for every request, known address or not, so the page that asked
+    behaves the same either way; only this job knows.
+    """
+    from .models import ManageLink, Supporter
+
+    email = email.strip()
+    if not Supporter.objects.filter(email__iexact=email).exists():
+        return False
+    _link, token = ManageLink.objects.issue(email)
+    emails.send(
+        to=email,
+        template="manage_link",
+        subject=_("Your link to manage your support"),
+        context={"link": emails.reader_url("support:manage_enter", language, token=token)},
+        language=language,
+    )
+    return True
+
+
+# --- Signal receivers ------------------------------------------------------------
+
+
+def on_payment_recorded(sender, entry, **kwargs):
+    send_receipt.enqueue(entry.pk)
+
+
+def on_renewal_failed(sender, pledge, **kwargs):
+    send_renewal_failed.enqueue(pledge.pk)
+
+
+def on_pledge_canceled(sender, pledge, **kwargs):
+    send_cancellation.enqueue(pledge.pk)
+
+
+def connect_signals():
+    """Called from the app config's ready(); idempotent through dispatch_uid."""
+    from . import events
+
+    events.payment_recorded.connect(on_payment_recorded, dispatch_uid="support.receipt")
+    events.renewal_failed.connect(on_renewal_failed, dispatch_uid="support.renewal_failed")
+    events.pledge_canceled.connect(on_pledge_canceled, dispatch_uid="support.canceled")
