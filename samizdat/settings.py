@@ -270,3 +270,67 @@ SAMIZDAT_PERIODIC_JOBS = [
 # --- Mirrors -----------------------------------------------------------------
 
 # --- Security and production --------------------------------------------------
+# Headers, staff sign-in and production knobs; docs/deploy.md and docs/privacy.md
+# explain each. Apps and middleware are added here so other blocks stay untouched.
+from samizdat.security.csp import admin_policy, public_policy  # noqa: E402
+
+INSTALLED_APPS += [
+    "samizdat.security",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+]
+_auth_index = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+MIDDLEWARE[_auth_index + 1:_auth_index + 1] = [
+    "django_otp.middleware.OTPMiddleware",
+    "samizdat.users.middleware.AdminTwoFactorMiddleware",
+]
+_security_index = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
+MIDDLEWARE[_security_index + 1:_security_index + 1] = [
+    "samizdat.security.middleware.SamizdatCSPMiddleware",
+    "samizdat.security.middleware.PermissionsPolicyMiddleware",
+]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes requires
+
+# Content-Security-Policy (django-csp 4): own origin only on reader pages; the
+# admin gets SAMIZDAT_ADMIN_CSP (inline styles/scripts, still no other host).
+# Checkout origins are the only other hosts named, and only in form-action.
+SAMIZDAT_CHECKOUT_ORIGINS = env_list("SAMIZDAT_CHECKOUT_ORIGINS", "https://checkout.stripe.com")
+CONTENT_SECURITY_POLICY = public_policy(SAMIZDAT_CHECKOUT_ORIGINS)
+SAMIZDAT_ADMIN_CSP = admin_policy()
+SAMIZDAT_PERMISSIONS_POLICY = None  # None: deny every feature in security/headers.py
+if env_bool("SAMIZDAT_HTTPS", False):
+    # Readers in a censoring country are the ones an SSL-stripping network
+    # attacks on first visit; preloading closes that gap. Opt out with 0.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# Staff sessions end when the browser closes (and after SESSION_COOKIE_AGE).
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+
+# Two-factor sign-in (django-otp: TOTP + single-use recovery codes).
+# Mandatory for superusers, members of these groups and holders of these
+# permissions; SAMIZDAT_2FA_REQUIRED_FOR_ALL=1 makes it mandatory for all staff.
+SAMIZDAT_2FA_REQUIRED_FOR_ALL = env_bool("SAMIZDAT_2FA_REQUIRED_FOR_ALL", False)
+SAMIZDAT_2FA_REQUIRED_GROUPS = env_list("SAMIZDAT_2FA_REQUIRED_GROUPS", "Fundraising")
+SAMIZDAT_2FA_REQUIRED_PERMISSIONS = env_list("SAMIZDAT_2FA_REQUIRED_PERMISSIONS")
+SAMIZDAT_2FA_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = os.environ.get("SAMIZDAT_2FA_ISSUER", WAGTAIL_SITE_NAME)
+
+# Login throttling (django-axes): the same lockout for known and unknown
+# user names, per user name and per client address, lifted after a cool-off.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("SAMIZDAT_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = int(os.environ.get("SAMIZDAT_LOGIN_COOLOFF_MINUTES", "15")) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # keep failures only, not every staff sign-in
+AXES_LOCKOUT_CALLABLE = "samizdat.users.throttling.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "samizdat.users.throttling.client_ip"
+AXES_VERBOSE = False
+# Behind nginx (deploy/), the client address comes from X-Real-IP; only trust
+# it when the app listens on loopback behind that proxy.
+SAMIZDAT_BEHIND_PROXY = env_bool("SAMIZDAT_BEHIND_PROXY", False)

@@ -1,0 +1,46 @@
+"""Security headers on every response, the admin included."""
+
+from csp.middleware import CSPMiddleware, PolicyParts
+from django.conf import settings
+from django.utils.functional import cached_property
+
+from .headers import permissions_policy
+
+
+def is_admin_path(path):
+    return path.startswith(f"/{settings.WAGTAIL_ADMIN_PATH}/")
+
+
+class SamizdatCSPMiddleware(CSPMiddleware):
+    """django-csp, with the looser SAMIZDAT_ADMIN_CSP under the admin path only.
+
+    A view that sets its own policy (django-csp's decorators) still wins.
+    """
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only=report_only)
+        admin_policy = getattr(settings, "SAMIZDAT_ADMIN_CSP", None)
+        if not report_only and parts.config is None and admin_policy and is_admin_path(
+            request.path_info
+        ):
+            parts = PolicyParts(admin_policy["DIRECTIVES"], parts.update, parts.replace,
+                                parts.nonce)
+        return parts
+
+
+class PermissionsPolicyMiddleware:
+    """Adds Permissions-Policy (SAMIZDAT_PERMISSIONS_POLICY) unless a view set one."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    @cached_property
+    def value(self):
+        configured = getattr(settings, "SAMIZDAT_PERMISSIONS_POLICY", None)
+        return configured if configured is not None else permissions_policy()
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.value and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = self.value
+        return response

@@ -1,0 +1,24 @@
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from wagtail import hooks
+
+from . import views
+
+
+@hooks.register("register_admin_urls")
+def two_factor_urls():
+    return [
+        path("2fa/", views.manage, name="samizdat_2fa"),
+        path("2fa/verify/", views.verify, name="samizdat_2fa_verify"),
+        path("2fa/setup/", views.setup, name="samizdat_2fa_setup"),
+        path("2fa/recovery-codes/", views.new_recovery_codes, name="samizdat_2fa_codes"),
+    ]
+
+
+@hooks.register("register_account_menu_item")
+def two_factor_account_item(request):
+    return {
+        "url": reverse("samizdat_2fa"),
+        "label": _("Two-factor sign-in"),
+        "help_text": _("Authenticator app and recovery codes."),
+    }
