@@ -264,6 +264,36 @@ SAMIZDAT_PERIODIC_JOBS = [
 # --- Caching and publishing (news) -------------------------------------------
 
 # --- Reader contributions (support) ------------------------------------------
+# Payment providers by alias, like CACHES: the alias is the webhook path
+# (/support/webhooks/<alias>/) and what is stored on each contribution.
+# Staff choose which configured ones to offer (ContributionSettings).
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # an emulator; unset = Stripe itself
+SAMIZDAT_PAYMENT_PROVIDERS = {}
+if STRIPE_SECRET_KEY:
+    SAMIZDAT_PAYMENT_PROVIDERS["stripe"] = {
+        "BACKEND": "samizdat.support.providers.stripe.StripeProvider",
+    }
+if env_bool("SAMIZDAT_DEMO_PAYMENTS", not STRIPE_SECRET_KEY):
+    SAMIZDAT_PAYMENT_PROVIDERS["demo"] = {
+        "BACKEND": "samizdat.support.providers.demo.DemoProvider",
+        "OPTIONS": {"MAX_FAILED_RENEWALS": 3},
+    }
+SAMIZDAT_PAYMENT_PROVIDERS["bank_transfer"] = {
+    "BACKEND": "samizdat.support.providers.bank_transfer.BankTransferProvider",
+}
+# Checkout starts allowed per (count, seconds), per client address (kept only
+# as a keyed hash in the cache), per e-mail and for the whole site; the
+# "under attack" switch in the admin selects the tighter set.
+SAMIZDAT_CHECKOUT_LIMITS = {
+    "client": (20, 600), "email": (5, 3600), "global": (300, 600),
+}
+SAMIZDAT_CHECKOUT_LIMITS_UNDER_ATTACK = {
+    "client": (6, 600), "email": (2, 3600), "global": (60, 600),
+}
+# Trust X-Forwarded-For from this many proxies in front of the app (0 = none).
+SAMIZDAT_TRUSTED_PROXIES = int(os.environ.get("SAMIZDAT_TRUSTED_PROXIES", "0"))
 
 # --- Appeals -----------------------------------------------------------------
 
