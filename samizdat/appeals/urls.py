@@ -1,3 +1,10 @@
 """Reader-facing pages of this app, language-prefixed (see samizdat/urls.py)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+app_name = "appeals"
+urlpatterns = [
+    path("appeals/remind-me-in-<int:days>-days.ics", views.reminder_calendar, name="reminder_ics"),
+]
