@@ -140,8 +140,10 @@ def public_figures(progress, display):
 
 
 def month_bounds(now):
-    """[start, end) of the calendar month containing `now` (aware datetime)."""
-    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    """[start, end) of the calendar month containing `now`, in the site's time zone."""
+    from django.utils import timezone
+
+    start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     if start.month == 12:
         end = start.replace(year=start.year + 1, month=1)
     else:

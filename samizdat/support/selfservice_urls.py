@@ -1,0 +1,22 @@
+"""'Manage my support' and receipt pages, language-prefixed (included by support/urls.py)."""
+
+from django.urls import path
+
+from . import selfservice_views as views
+
+urlpatterns = [
+    path("support/manage/", views.manage, name="manage"),
+    path("support/manage/sent/", views.manage_sent, name="manage_sent"),
+    path("support/manage/link/<str:token>/", views.manage_enter, name="manage_enter"),
+    path("support/manage/account/", views.manage_account, name="manage_account"),
+    path("support/manage/pledges/<int:pk>/", views.pledge_change, name="pledge_change"),
+    path("support/manage/pledges/<int:pk>/cancel/", views.pledge_cancel, name="pledge_cancel"),
+    path("support/manage/receipts/<int:pk>/", views.manage_receipt, name="manage_receipt"),
+    path(
+        "support/manage/receipts/<int:pk>/send/",
+        views.manage_receipt_send,
+        name="manage_receipt_send",
+    ),
+    path("support/manage/sign-out/", views.manage_sign_out, name="manage_sign_out"),
+    path("support/receipts/<str:token>/", views.receipt, name="receipt"),
+]

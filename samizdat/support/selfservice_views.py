@@ -1,0 +1,242 @@
+"""'Manage my support': thin views over support/selfservice.py.
+
+No passwords: an e-mailed single-use link signs the supporter in for an
+hour. Opening the link shows a button rather than signing in at once, so
+mail scanners that fetch every link cannot spend it.
+"""
+
+import hashlib
+
+from django import forms
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from . import selfservice
+from .emails import supporter_language
+from .receipts import entry_from_token, receipt_context
+from .tasks import send_manage_link, send_receipt
+
+# Requests per hour before further ones are quietly dropped (the page says the same).
+LINKS_PER_ADDRESS = 5
+LINKS_PER_CLIENT = 30
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(label=_("Your e-mail address"), max_length=254)
+
+
+class ChangeForm(forms.Form):
+    amount = forms.CharField(label=_("Amount"), max_length=20)
+    frequency = forms.ChoiceField(
+        label=_("Frequency"), choices=[("monthly", _("Monthly")), ("annual", _("Annual"))]
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why are you canceling? (optional)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+def _noindex(response):
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _within_limit(key, limit):
+    """Count a request under `key`; False once `limit` is passed within the hour."""
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        count = 1
+    return count <= limit
+
+
+def _may_send(request, email):
+    digest = hashlib.sha256(email.lower().encode()).hexdigest()[:32]
+    client = request.META.get("REMOTE_ADDR", "")
+    return _within_limit(f"support:link:addr:{digest}", LINKS_PER_ADDRESS) and _within_limit(
+        f"support:link:client:{client}", LINKS_PER_CLIENT
+    )
+
+
+@never_cache
+def manage(request):
+    """Ask for a link. Known or unknown address, the answer is the same page."""
+    if selfservice.signed_in_email(request.session) and request.method == "GET":
+        return redirect("support:manage_account")
+    form = EmailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        if _may_send(request, email):
+            send_manage_link.enqueue(email, get_language())
+        return redirect("support:manage_sent")
+    return _noindex(render(request, "support/selfservice/request.html", {"form": form}))
+
+
+@never_cache
+def manage_sent(request):
+    return _noindex(render(request, "support/selfservice/sent.html"))
+
+
+@never_cache
+def manage_enter(request, token):
+    """GET shows a button; POST spends the link and signs in."""
+    from .models import ManageLink
+
+    if request.method == "POST":
+        link = ManageLink.objects.redeem(token)
+        if link is not None:
+            selfservice.sign_in(request.session, link.email)
+            return redirect("support:manage_account")
+        usable = False
+    else:
+        usable = ManageLink.objects.usable(token)
+    status = 200 if usable else 410
+    return _noindex(
+        render(
+            request,
+            "support/selfservice/enter.html",
+            {"usable": usable, "form": EmailForm()},
+            status=status,
+        )
+    )
+
+
+def _signed_in(view):
+    def wrapper(request, *args, **kwargs):
+        email = selfservice.signed_in_email(request.session)
+        if email is None:
+            messages.info(request, _("Your session has ended. Ask for a new link."))
+            return redirect("support:manage")
+        return _noindex(view(request, email, *args, **kwargs))
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return never_cache(wrapper)
+
+
+@_signed_in
+def manage_account(request, email):
+    language = get_language()
+    pledges = [selfservice.describe(p, language) for p in selfservice.pledges_for(email)]
+    payments = [
+        (entry, receipt_context(entry, language)) for entry in selfservice.payments_for(email)[:100]
+    ]
+    return render(
+        request,
+        "support/selfservice/account.html",
+        {
+            "email": email,
+            "pledges": pledges,
+            "payments": payments,
+        },
+    )
+
+
+@_signed_in
+def pledge_change(request, email, pk):
+    """Change the amount or frequency, pause or resume (POST only)."""
+    pledge = selfservice.pledge_for(email, pk)
+    if pledge is None:
+        raise Http404
+    if request.method != "POST":
+        return redirect("support:manage_account")
+    action = request.POST.get("action")
+    try:
+        if action == "change":
+            form = ChangeForm(request.POST)
+            if not form.is_valid():
+                raise selfservice.SelfServiceError(_("Enter an amount and a frequency."))
+            selfservice.change_pledge(
+                pledge, form.cleaned_data["amount"], form.cleaned_data["frequency"]
+            )
+            messages.success(request, _("Your change was sent. It shows here once confirmed."))
+        elif action == "pause":
+            selfservice.pause_pledge(pledge)
+            messages.success(request, _("Your contribution is being paused."))
+        elif action == "resume":
+            selfservice.resume_pledge(pledge)
+            messages.success(request, _("Your contribution is being resumed."))
+        else:
+            raise selfservice.SelfServiceError(_("Unknown action."))
+    except selfservice.SelfServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("support:manage_account")
+
+
+@_signed_in
+def pledge_cancel(request, email, pk):
+    """A confirmation page with an optional reason, then the cancellation."""
+    pledge = selfservice.pledge_for(email, pk)
+    if pledge is None:
+        raise Http404
+    view = selfservice.describe(pledge, get_language())
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            selfservice.cancel_pledge(pledge, form.cleaned_data["reason"])
+        except selfservice.SelfServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, _("Your contribution is canceled. Thank you for your support so far.")
+            )
+        return redirect("support:manage_account")
+    return render(request, "support/selfservice/cancel.html", {"view": view, "form": form})
+
+
+@_signed_in
+def manage_receipt(request, email, pk):
+    entry = selfservice.payment_for(email, pk)
+    if entry is None:
+        raise Http404
+    return _render_receipt(request, entry)
+
+
+@require_POST
+@_signed_in
+def manage_receipt_send(request, email, pk):
+    entry = selfservice.payment_for(email, pk)
+    if entry is None:
+        raise Http404
+    send_receipt.enqueue(entry.pk)
+    messages.success(request, _("The receipt is on its way to %(email)s.") % {"email": email})
+    return redirect(reverse("support:manage_account") + "#payments")
+
+
+@require_POST
+def manage_sign_out(request):
+    selfservice.sign_out(request.session)
+    return redirect("support:manage")
+
+
+@never_cache
+def receipt(request, token):
+    """A receipt reached through the signed link in an e-mail."""
+    entry = entry_from_token(token)
+    if entry is None:
+        return _noindex(render(request, "support/selfservice/receipt_gone.html", status=404))
+    return _noindex(_render_receipt(request, entry))
+
+
+def _render_receipt(request, entry):
+    from .emails import outlet_settings
+
+    language = get_language() or supporter_language(entry.subject)
+    return render(
+        request,
+        "support/selfservice/receipt.html",
+        {"receipt": receipt_context(entry, language), "outlet": outlet_settings()},
+    )

@@ -1,0 +1,50 @@
+"""The "Fundraising" staff group: who may see supporters' money and data.
+
+Idempotent, like samizdat/news/roles.py: `setup_fundraising` (and the demo)
+can run it on every deploy; it adds what is missing and removes nothing.
+Donor data is never given to the general Editor or Reporter groups.
+"""
+
+from django.contrib.auth.models import Group, Permission
+
+FUNDRAISING = "Fundraising"
+
+PERMISSIONS = [
+    "wagtailadmin.access_admin",
+    "support.view_fundraising_dashboard",
+    "support.view_contribution",
+    "support.view_pledge",
+    "support.view_ledgerentry",
+    "support.view_supporter",
+    "support.change_fundinggoal",
+    "support.change_supporteremailsettings",
+    "support.change_contributionsettings",
+]
+
+# Permissions "money" may add later (e.g. confirming bank transfers); granted if present.
+OPTIONAL_PERMISSIONS = [
+    "support.confirm_bank_transfer",
+]
+
+
+def _permissions(dotted_names, required=True):
+    found = []
+    for dotted in dotted_names:
+        app_label, codename = dotted.split(".")
+        permission = Permission.objects.filter(
+            content_type__app_label=app_label, codename=codename
+        ).first()
+        if permission is None and required:
+            raise Permission.DoesNotExist(f"Missing permission {dotted}; run migrate first.")
+        if permission is not None:
+            found.append(permission)
+    return found
+
+
+def ensure_fundraising_group():
+    """Create the Fundraising group with its permissions; returns the group."""
+    group, _created = Group.objects.get_or_create(name=FUNDRAISING)
+    group.permissions.add(
+        *_permissions(PERMISSIONS), *_permissions(OPTIONAL_PERMISSIONS, required=False)
+    )
+    return group

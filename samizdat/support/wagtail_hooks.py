@@ -1,0 +1,200 @@
+"""The Fundraising section of the Wagtail admin: dashboard, contributions, pledges.
+
+Listings are read-only for everyone, superusers included: money state moves
+only through verified provider events (support/webhooks.py), never by hand.
+Only users with the Fundraising group's view permissions see any of it.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies import ModelPermissionPolicy
+
+from . import exports
+from .models import Contribution, Pledge
+from .money import format_money
+
+DASHBOARD_PERMISSION = "support.view_fundraising_dashboard"
+
+
+class ReadOnlyPolicy(ModelPermissionPolicy):
+    """View permission as granted; add, change and delete refused to all."""
+
+    WRITE_ACTIONS = {"add", "change", "delete"}
+
+    def user_has_permission(self, user, action):
+        if action in self.WRITE_ACTIONS:
+            return False
+        return super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+    def users_with_any_permission(self, actions):
+        return super().users_with_any_permission(set(actions) - self.WRITE_ACTIONS)
+
+
+def _email(obj):
+    return obj.supporter.email if obj.supporter_id else ""
+
+
+def _amount(obj):
+    return format_money(obj.amount_minor, obj.currency)
+
+
+class ContributionIndexView(exports.FundraisingIndexView):
+    export_columns = {
+        "email": _email,
+        "amount": lambda obj: exports.amount_cell(obj.amount_minor, obj.currency),
+    }
+
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("supporter")
+
+
+class PledgeIndexView(ContributionIndexView):
+    pass
+
+
+class FundraisingModelViewSet(ModelViewSet):
+    add_to_admin_menu = False
+    copy_view_enabled = False
+    inspect_view_enabled = True
+    search_fields = ["supporter__email", "reference"]
+    list_per_page = 50
+
+    @property
+    def permission_policy(self):
+        return ReadOnlyPolicy(self.model)
+
+
+class ContributionViewSet(FundraisingModelViewSet):
+    model = Contribution
+    name = "contributions"
+    url_prefix = "fundraising/contributions"
+    icon = "pick"
+    menu_label = _("One-off gifts")
+    index_view_class = ContributionIndexView
+    form_fields = ["status"]  # never editable: see ReadOnlyPolicy
+    list_display = [
+        "reference",
+        Column("email", label=_("E-mail"), accessor=_email),
+        Column("amount", label=_("Amount"), accessor=_amount),
+        "status",
+        "provider",
+        DateColumn("created_at", label=_("Created")),
+        DateColumn("paid_at", label=_("Paid")),
+    ]
+    list_filter = ["status", "currency", "provider", "created_at"]
+    list_export = [
+        "reference", "email", "amount", "currency", "status", "provider", "created_at", "paid_at",
+    ]
+    export_headings = {"email": _("E-mail"), "amount": _("Amount")}
+    export_filename = "contributions"
+    inspect_view_fields = [
+        "reference", "status", "amount_minor", "currency", "provider", "language",
+        "created_at", "paid_at", "appeal", "variant",
+    ]
+
+
+class PledgeViewSet(FundraisingModelViewSet):
+    model = Pledge
+    name = "pledges"
+    url_prefix = "fundraising/pledges"
+    icon = "repeat"
+    menu_label = _("Regular pledges")
+    index_view_class = PledgeIndexView
+    form_fields = ["status"]
+    list_display = [
+        "reference",
+        Column("email", label=_("E-mail"), accessor=_email),
+        Column("amount", label=_("Amount"), accessor=_amount),
+        "frequency",
+        "status",
+        "provider",
+        DateColumn("created_at", label=_("Created")),
+        DateColumn("canceled_at", label=_("Canceled")),
+    ]
+    list_filter = ["status", "frequency", "currency", "provider", "created_at"]
+    list_export = [
+        "reference", "email", "amount", "currency", "frequency", "status", "provider",
+        "created_at", "activated_at", "canceled_at", "cancel_reason",
+    ]
+    export_headings = {"email": _("E-mail"), "amount": _("Amount per period")}
+    export_filename = "pledges"
+    inspect_view_fields = [
+        "reference", "status", "frequency", "amount_minor", "currency", "provider", "language",
+        "created_at", "activated_at", "canceled_at", "cancel_reason",
+    ]
+
+
+def dashboard_view(request):
+    from .charts import bar_chart_svg
+    from .dashboard import build_dashboard
+    from .goal import minor_exponent, public_figures
+    from .templatetags.funding_tags import whole_money
+
+    if not request.user.has_perm(DASHBOARD_PERMISSION):
+        raise PermissionDenied
+    data = build_dashboard()
+    currency = data.progress.currency
+    scale = 10 ** minor_exponent(currency)
+    chart = bar_chart_svg(
+        [(item.month, item.amount_minor / scale) for item in data.revenue],
+        title=str(_("Money received per month (%(currency)s)") % {"currency": currency}),
+        value_label=lambda value: whole_money(int(value), currency),
+    )
+    return render(
+        request,
+        "support/staff/dashboard.html",
+        {
+            "data": data,
+            "funding": public_figures(data.progress, "exact"),
+            "raised": format_money(data.progress.raised_minor, currency),
+            "goal": format_money(data.progress.goal_minor, currency),
+            "one_off": format_money(data.progress.one_off_minor, currency),
+            "mrr": format_money(data.mrr_minor, currency),
+            "chart": chart,
+        },
+    )
+
+
+class DashboardViewSet(ViewSet):
+    name = "fundraising"
+    icon = "view"
+    menu_label = _("Dashboard")
+
+    @property
+    def menu_item_class(self):
+        class DashboardMenuItem(MenuItem):
+            def is_shown(self, request):
+                return request.user.has_perm(DASHBOARD_PERMISSION)
+
+        return DashboardMenuItem
+
+    @property
+    def menu_url(self):
+        from django.urls import reverse
+
+        return reverse("fundraising:index")
+
+    def get_urlpatterns(self):
+        return [path("", dashboard_view, name="index")]
+
+
+class FundraisingGroup(ViewSetGroup):
+    menu_label = _("Fundraising")
+    menu_icon = "pick"
+    menu_order = 250
+    items = (DashboardViewSet, ContributionViewSet, PledgeViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_fundraising():
+    return FundraisingGroup()
