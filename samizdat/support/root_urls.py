@@ -1,3 +1,15 @@
 """Machine endpoints of this app at fixed, unprefixed paths (see samizdat/urls.py)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+app_name = "support_root"
+
+urlpatterns = [
+    path("support/webhooks/<str:alias>/", views.webhook, name="webhook"),
+    path("support/staff/transfer/<str:reference>/", views.staff_transfer_received,
+         name="staff_transfer_received"),
+    path("support/staff/demo-renewal/<str:reference>/", views.staff_demo_renewal,
+         name="staff_demo_renewal"),
+]

@@ -1,3 +1,15 @@
 """Reader-facing pages of this app, language-prefixed (see samizdat/urls.py)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+app_name = "support"
+
+urlpatterns = [
+    path("support/", views.contribute, name="contribute"),
+    path("support/thanks/<str:reference>/", views.thanks, name="thanks"),
+    path("support/cancel/<str:reference>/", views.cancel, name="cancel"),
+    path("support/bank-transfer/<str:reference>/", views.bank_transfer, name="bank_transfer"),
+    path("support/demo-checkout/<str:reference>/", views.demo_checkout, name="demo_checkout"),
+]

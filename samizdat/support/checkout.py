@@ -1,0 +1,175 @@
+"""Starting a contribution: the options a reader sees, validation, then the provider's checkout.
+
+`contribution_options(language_code)` is the stable contract other apps
+(appeals' banners and widgets) build on. `start_checkout` creates the pending
+Contribution or Pledge and asks the provider for its checkout URL; it is
+only reached with validated data, so bad input never stores a row or calls
+a provider.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import translation
+from wagtail.models import Site
+
+from .models import AmountOption, Contribution, ContributionSettings, Pledge, Supporter
+from .models.contributions import Frequency
+from .models.options import DEFAULT_AMOUNTS
+from .money import SUPPORTED_CURRENCIES, major_string, parse_amount
+from .providers.base import CheckoutUrls, ProviderError, get_provider
+
+__all__ = [
+    "AmountChoice",
+    "amount_choice",
+    "available_methods",
+    "contribution_options",
+    "contribution_settings",
+    "start_checkout",
+]
+
+FREQUENCY_ORDER = [Frequency.ONCE, Frequency.MONTHLY, Frequency.ANNUAL]
+
+
+@dataclass(frozen=True)
+class AmountChoice:
+    """Presets, default and bounds for one currency and frequency, in minor units."""
+
+    currency: str
+    frequency: str
+    presets: tuple
+    default: int
+    minimum: int
+    maximum: int
+
+    def as_strings(self):
+        return {
+            "amounts": [major_string(p, self.currency) for p in self.presets],
+            "default": major_string(self.default, self.currency),
+            "minimum": major_string(self.minimum, self.currency),
+            "maximum": major_string(self.maximum, self.currency),
+        }
+
+
+def contribution_settings(site=None):
+    """The staff-edited settings for a site (the default site if none given)."""
+    site = site or Site.objects.filter(is_default_site=True).first() or Site.objects.first()
+    if site is None:
+        return ContributionSettings()
+    return ContributionSettings.for_site(site)
+
+
+def amount_choice(options, currency, frequency):
+    row = None
+    if options.pk:
+        row = AmountOption.objects.filter(
+            setting=options, currency=currency, frequency=frequency
+        ).first()
+    if row is not None:
+        presets = tuple(parse_amount(item, currency) for item in row.preset_list())
+        values = (row.default_amount, row.minimum, row.maximum)
+    else:
+        preset_strings, *values = DEFAULT_AMOUNTS[Frequency(frequency)]
+        presets = tuple(parse_amount(item, currency) for item in preset_strings)
+    default, minimum, maximum = (parse_amount(value, currency) for value in values)
+    return AmountChoice(currency, frequency, presets, default, minimum, maximum)
+
+
+def available_methods(options, frequency=None):
+    """Providers the reader may choose: configured, enabled by staff, able to do `frequency`."""
+    from django.conf import settings
+
+    configured = list(settings.SAMIZDAT_PAYMENT_PROVIDERS)
+    chosen = [alias for alias in options.method_aliases() if alias in configured] or configured
+    methods = []
+    for alias in chosen:
+        provider = get_provider(alias)
+        if not provider.is_configured():
+            continue
+        if frequency and not provider.supports(frequency):
+            continue
+        methods.append(provider)
+    return methods
+
+
+def contribution_options(language_code, site=None):
+    """Everything a widget needs to offer a contribution, as plain JSON-ready data.
+
+    Amounts are strings in major units. Stable contract; extend, never rename.
+    """
+    options = contribution_settings(site)
+    currency = options.currency_for_language(language_code)
+    with translation.override(language_code):
+        frequencies = {}
+        by_currency = {}
+        for code in SUPPORTED_CURRENCIES:
+            table = {}
+            for frequency in FREQUENCY_ORDER:
+                entry = {"label": str(Frequency(frequency).label)}
+                entry.update(amount_choice(options, code, frequency).as_strings())
+                table[str(frequency)] = entry
+            by_currency[code] = table
+        frequencies = {key: by_currency[currency][key] for key in
+                       [str(Frequency.MONTHLY), str(Frequency.ONCE), str(Frequency.ANNUAL)]}
+        methods = [{"id": p.identifier, "label": str(p.public_name)}
+                   for p in available_methods(options)]
+        form_url = reverse("support:contribute")
+    return {
+        "currency": currency,
+        "currencies": list(SUPPORTED_CURRENCIES),
+        "default_frequency": str(options.default_frequency),
+        "frequencies": frequencies,
+        "by_currency": by_currency,
+        "methods": methods,
+        "form_url": form_url,
+    }
+
+
+def _supporter_for(email):
+    if not email:
+        return None
+    return Supporter.objects.filter(email__iexact=email).first() or Supporter.objects.create(
+        email=email
+    )
+
+
+def start_checkout(data, provider, language, absolute_url):
+    """Create the pending gift or plan, then get the provider's checkout URL.
+
+    `data` is a validated form's cleaned_data; `absolute_url(path)` builds the
+    return URLs. If the provider fails, the pending row is removed again and
+    ProviderError propagates: no partial state.
+    """
+    with transaction.atomic():
+        common = {
+            "supporter": _supporter_for(data.get("email", "")),
+            "provider": provider.identifier,
+            "amount_minor": data["amount_minor"],
+            "currency": data["currency"],
+            "appeal": data.get("appeal", ""),
+            "variant": data.get("variant", ""),
+            "language": language,
+        }
+        if data["frequency"] == Frequency.ONCE:
+            subject = Contribution.objects.create(**common)
+        else:
+            subject = Pledge.objects.create(frequency=data["frequency"], **common)
+    with translation.override(language):
+        urls = CheckoutUrls(
+            success=absolute_url(reverse("support:thanks", args=[subject.reference])),
+            cancel=absolute_url(reverse("support:cancel", args=[subject.reference])),
+        )
+    try:
+        redirect_url = provider.begin_checkout(subject, urls)
+    except (ProviderError, NotImplementedError):
+        type(subject).objects.filter(pk=subject.pk).delete()
+        raise
+    type(subject).objects.filter(pk=subject.pk).update(checkout_ref=subject.checkout_ref)
+    return subject, redirect_url
+
+
+def find_subject(reference):
+    """The Contribution or Pledge with this reader-facing reference, or None."""
+    return (Contribution.objects.filter(reference=reference).first()
+            or Pledge.objects.filter(reference=reference).first())

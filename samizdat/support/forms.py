@@ -1,0 +1,101 @@
+"""The contribution form: every field checked server-side, with messages a reader understands."""
+
+import re
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .checkout import amount_choice, available_methods
+from .models.contributions import Frequency
+from .money import SUPPORTED_CURRENCIES, AmountError, format_money, parse_amount
+
+__all__ = ["ContributionForm", "clean_tag"]
+
+_TAG = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def clean_tag(value):
+    """Appeal and variant names are carried through, never shown; drop anything odd."""
+    value = (value or "").strip()
+    return value if _TAG.match(value) else ""
+
+
+class ContributionForm(forms.Form):
+    frequency = forms.ChoiceField(
+        label=_("Frequency"), choices=Frequency.choices,
+        error_messages={"required": _("Choose how often to give."),
+                        "invalid_choice": _("Choose once, monthly or annually.")},
+    )
+    currency = forms.ChoiceField(
+        label=_("Currency"), choices=[(c, c) for c in SUPPORTED_CURRENCIES],
+        error_messages={"required": _("Choose a currency."),
+                        "invalid_choice": _("That currency is not offered.")},
+    )
+    amount = forms.CharField(label=_("Amount"), required=False, max_length=20)
+    other_amount = forms.CharField(label=_("Other amount"), required=False, max_length=20)
+    email = forms.EmailField(
+        label=_("E-mail"), required=False, max_length=254,
+        error_messages={"invalid": _("Enter a valid e-mail address, like name@example.org.")},
+    )
+    appeal = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    variant = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    # Honeypot: hidden from people (and from assistive technology); bots fill it.
+    website = forms.CharField(required=False, max_length=200)
+    method = forms.CharField(required=False, max_length=40)
+
+    def __init__(self, *args, options, **kwargs):
+        self.options = options
+        super().__init__(*args, **kwargs)
+
+    @property
+    def is_bot(self):
+        return bool(self.data.get("website"))
+
+    def clean_appeal(self):
+        return clean_tag(self.cleaned_data.get("appeal"))
+
+    def clean_variant(self):
+        return clean_tag(self.cleaned_data.get("variant"))
+
+    def clean_email(self):
+        return (self.cleaned_data.get("email") or "").strip()
+
+    def clean(self):
+        data = super().clean()
+        frequency, currency = data.get("frequency"), data.get("currency")
+        if not frequency or not currency:
+            return data
+        choice = amount_choice(self.options, currency, frequency)
+        raw = data.get("amount") or ""
+        field = "amount"
+        if raw in ("", "other"):
+            raw, field = data.get("other_amount") or "", "other_amount"
+        if not raw.strip():
+            self.add_error("other_amount" if data.get("amount") == "other" else "amount",
+                           _("Choose or enter an amount."))
+            return data
+        try:
+            minor = parse_amount(raw, currency)
+        except AmountError as exc:
+            self.add_error(field, exc.message)
+            return data
+        if minor < choice.minimum:
+            self.add_error(field, _("The minimum is %(amount)s.")
+                           % {"amount": format_money(choice.minimum, currency)})
+        elif minor > choice.maximum:
+            self.add_error(field, _("The maximum is %(amount)s. For larger gifts, please "
+                                    "contact us.") % {"amount": format_money(choice.maximum,
+                                                                              currency)})
+        else:
+            data["amount_minor"] = minor
+        if frequency != Frequency.ONCE and not data.get("email") and "email" not in self.errors:
+            self.add_error("email", _("An e-mail address is needed to manage a regular "
+                                      "contribution."))
+        method = data.get("method")
+        if method:
+            aliases = [p.identifier for p in available_methods(self.options, frequency)]
+            if method not in aliases:
+                self.add_error(None, _("That payment method is not available for this choice."))
+            else:
+                data["provider_alias"] = method
+        return data

@@ -1,0 +1,224 @@
+"""The ledger: append entries, derive every money state from entries and events, totals.
+
+State is never edited by hand: after each event `refresh_state` recomputes a
+contribution's or pledge's status from its ledger entries and its applied
+events (sorted by when the provider says they happened), so the same set of
+events gives the same state whatever order they arrived in. `check_ledger`
+runs the same derivation over everything and reports any difference.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Sum
+
+from . import events as signals
+from .models import Contribution, LedgerEntry, Pledge, ProviderEvent
+from .providers.base import get_provider
+
+__all__ = [
+    "DerivedState",
+    "append_facts",
+    "derive_state",
+    "net_minor",
+    "refresh_state",
+    "totals",
+]
+
+LEDGER_KINDS = {"payment", "refund", "dispute", "fee"}
+# At one and the same timestamp, facts apply in this order.
+_PRIORITY = {
+    "activated": 0, "payment": 1, "changed": 2, "status": 3, "payment_failed": 4,
+    "declined": 5, "abandoned": 6, "canceled": 7,
+}
+_STRIPE_LIKE_STATUS = {
+    "active": Pledge.Status.ACTIVE,
+    "trialing": Pledge.Status.ACTIVE,
+    "past_due": Pledge.Status.PAST_DUE,
+    "unpaid": Pledge.Status.PAST_DUE,
+    "paused": Pledge.Status.PAUSED,
+    "canceled": Pledge.Status.CANCELED,
+    "incomplete_expired": Pledge.Status.CANCELED,
+    "incomplete": Pledge.Status.PENDING,
+}
+
+
+@dataclass
+class DerivedState:
+    status: str
+    amount_minor: int | None = None
+    frequency: str | None = None
+    paid_at: object = None
+    activated_at: object = None
+    canceled_at: object = None
+
+
+def append_facts(subject, event, facts):
+    """Append the ledger entries an event's facts call for; skip ones already recorded.
+
+    A provider may report one payment in two events (Stripe's invoice.paid and
+    a checkout completion); provider_ref deduplicates them. Callers hold the
+    subject's row lock.
+    """
+    new_entries = []
+    is_pledge = isinstance(subject, Pledge)
+    for fact in facts:
+        if fact.kind not in LEDGER_KINDS or not fact.amount_minor:
+            continue
+        existing = subject.ledger_entries.filter(kind=fact.kind)
+        if fact.provider_ref and existing.filter(provider_ref=fact.provider_ref).exists():
+            continue
+        magnitude = abs(int(fact.amount_minor))
+        entry = LedgerEntry(
+            kind=fact.kind,
+            amount_minor=magnitude if fact.kind == "payment" else -magnitude,
+            currency=(fact.currency or subject.currency).upper(),
+            event=event,
+            provider=event.provider,
+            provider_ref=fact.provider_ref,
+            source_ref=fact.source_ref or fact.payment_ref,
+            occurred_at=event.occurred_at,
+        )
+        if is_pledge:
+            entry.pledge = subject
+        else:
+            entry.contribution = subject
+        entry.save()
+        new_entries.append(entry)
+    return new_entries
+
+
+def _sorted_facts(subject):
+    applied = subject.events.filter(outcome=ProviderEvent.Outcome.APPLIED)
+    rows = []
+    for event in applied:
+        try:
+            facts = get_provider(event.provider).facts(event.type, event.payload)
+        except KeyError:
+            facts = []
+        for fact in facts:
+            rows.append((event.occurred_at, _PRIORITY.get(fact.kind, 9), event.event_id, fact))
+    rows.sort(key=lambda row: row[:3])
+    return [(row[0], row[3]) for row in rows]
+
+
+def derive_state(subject):
+    """What the subject's status must be, given its ledger and applied events."""
+    entries = list(subject.ledger_entries.all())
+    if isinstance(subject, Pledge):
+        return _derive_pledge(subject, entries)
+    return _derive_contribution(subject, entries)
+
+
+def _derive_contribution(contribution, entries):
+    payments = [e for e in entries if e.kind == "payment"]
+    paid = sum(e.amount_minor for e in payments)
+    refunded = -sum(e.amount_minor for e in entries if e.kind == "refund")
+    paid_at = min((e.occurred_at for e in payments), default=None)
+    if any(e.kind == "dispute" for e in entries):
+        return DerivedState(Contribution.Status.DISPUTED, paid_at=paid_at)
+    if refunded and refunded >= paid:
+        return DerivedState(Contribution.Status.REFUNDED, paid_at=paid_at)
+    if paid > 0:
+        return DerivedState(Contribution.Status.PAID, paid_at=paid_at)
+    status = Contribution.Status.PENDING
+    for _when, fact in _sorted_facts(contribution):
+        if fact.kind == "declined":
+            status = Contribution.Status.FAILED
+        elif fact.kind == "abandoned":
+            status = Contribution.Status.CANCELED
+    return DerivedState(status)
+
+
+def _derive_pledge(pledge, entries):
+    status = Pledge.Status.PENDING
+    amount, frequency = None, None
+    activated_at = canceled_at = None
+    for when, fact in _sorted_facts(pledge):
+        if fact.amount_minor and fact.kind in {"status", "changed"}:
+            amount = int(fact.amount_minor)
+        if fact.frequency and fact.kind in {"status", "changed"}:
+            frequency = fact.frequency
+        if status == Pledge.Status.CANCELED:
+            continue
+        if fact.kind == "activated" and status == Pledge.Status.PENDING:
+            status = Pledge.Status.ACTIVE
+        elif fact.kind == "payment" and status in {Pledge.Status.PENDING, Pledge.Status.PAST_DUE}:
+            status = Pledge.Status.ACTIVE
+        elif fact.kind == "payment_failed" and status in {Pledge.Status.PENDING,
+                                                          Pledge.Status.ACTIVE}:
+            status = Pledge.Status.PAST_DUE
+        elif fact.kind == "status" and fact.status in _STRIPE_LIKE_STATUS:
+            mapped = _STRIPE_LIKE_STATUS[fact.status]
+            if not (mapped == Pledge.Status.PENDING and status != Pledge.Status.PENDING):
+                status = mapped
+        elif fact.kind == "canceled":
+            status = Pledge.Status.CANCELED
+        if status == Pledge.Status.ACTIVE and activated_at is None:
+            activated_at = when
+        if status == Pledge.Status.CANCELED:
+            canceled_at = when
+    if any(e.kind == "payment" for e in entries) and status == Pledge.Status.PENDING:
+        status = Pledge.Status.ACTIVE
+        activated_at = min(e.occurred_at for e in entries if e.kind == "payment")
+    return DerivedState(status, amount, frequency, activated_at=activated_at,
+                        canceled_at=canceled_at)
+
+
+def refresh_state(subject, new_entries=()):
+    """Store the derived state on a locked subject; send signals after commit."""
+    old_status = subject.status
+    state = derive_state(subject)
+    subject.status = state.status
+    fields = ["status", "updated_at"]
+    if isinstance(subject, Pledge):
+        if state.amount_minor:
+            subject.amount_minor = state.amount_minor
+        if state.frequency:
+            subject.frequency = state.frequency
+        subject.activated_at = state.activated_at
+        subject.canceled_at = state.canceled_at
+        fields += ["amount_minor", "frequency", "activated_at", "canceled_at"]
+    else:
+        subject.paid_at = state.paid_at
+        fields.append("paid_at")
+    subject.save(update_fields=fields)
+    _announce(subject, old_status, new_entries)
+    return state
+
+
+def _announce(subject, old_status, new_entries):
+    new_status = subject.status
+    for entry in new_entries:
+        if entry.kind == "payment":
+            transaction.on_commit(
+                lambda entry=entry: signals.payment_recorded.send(LedgerEntry, entry=entry)
+            )
+    if old_status == new_status:
+        return
+    if isinstance(subject, Pledge):
+        if new_status == Pledge.Status.PAST_DUE:
+            transaction.on_commit(lambda: signals.renewal_failed.send(Pledge, pledge=subject))
+        elif new_status == Pledge.Status.CANCELED:
+            transaction.on_commit(lambda: signals.pledge_canceled.send(Pledge, pledge=subject))
+        elif new_status == Pledge.Status.ACTIVE and old_status == Pledge.Status.PENDING:
+            transaction.on_commit(lambda: signals.pledge_activated.send(Pledge, pledge=subject))
+    elif new_status in {Contribution.Status.REFUNDED, Contribution.Status.DISPUTED}:
+        transaction.on_commit(
+            lambda: signals.contribution_refunded.send(Contribution, contribution=subject)
+        )
+
+
+def totals(entries=None):
+    """{currency: net minor units} over ledger entries (all by default)."""
+    entries = LedgerEntry.objects.all() if entries is None else entries
+    result = defaultdict(int)
+    for row in entries.values("currency").annotate(total=Sum("amount_minor")):
+        result[row["currency"]] = row["total"] or 0
+    return dict(result)
+
+
+def net_minor(subject):
+    """What the subject has brought in, net of refunds, disputes and fees."""
+    return subject.ledger_entries.aggregate(total=Sum("amount_minor"))["total"] or 0

@@ -1,0 +1,229 @@
+"""The demo provider: a checkout page served by Samizdat itself, plainly a simulation.
+
+The reader can pay, be declined or abandon. Each choice becomes an
+HMAC-signed event delivered to the same webhook path a real provider uses
+(/support/webhooks/<alias>/), so the demo exercises the same verification,
+recording and ledger code as Stripe. Staff and tests can simulate a renewal
+or a failed renewal of a monthly or annual plan.
+"""
+
+import json
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import resolve, reverse
+from django.utils import translation
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+from . import signing
+from .base import Fact, InvalidEvent, ParsedEvent, PaymentProvider
+
+__all__ = ["DemoProvider", "SIGNATURE_HEADER"]
+
+SIGNATURE_HEADER = "Samizdat-Signature"
+
+EVENT_TYPES = {
+    "checkout.completed", "checkout.declined", "checkout.abandoned",
+    "renewal.paid", "renewal.failed", "plan.canceled", "plan.changed",
+    "plan.paused", "plan.resumed", "payment.refunded",
+}
+
+
+class DemoProvider(PaymentProvider):
+    public_name = _("Card (demo)")
+    supports_recurring = True
+    supports_cancel = True
+    supports_change = True
+    supports_pause = True
+
+    @property
+    def secret(self):
+        configured = self.options.get("SECRET")
+        if configured:
+            return configured
+        return salted_hmac("samizdat.support.demo", self.identifier).hexdigest()
+
+    @property
+    def max_failures(self):
+        return int(self.options.get("MAX_FAILED_RENEWALS", 3))
+
+    # Checkout ------------------------------------------------------------
+    def begin_checkout(self, subject, urls):
+        subject.checkout_ref = f"demo_cs_{uuid.uuid4().hex[:16]}"
+        with translation.override(subject.language or settings.LANGUAGE_CODE):
+            return reverse("support:demo_checkout", args=[subject.reference])
+
+    def complete(self, subject):
+        """The reader pressed "Pay" on the simulated checkout."""
+        data = self._base_data(subject)
+        if subject.frequency == "once":
+            data["payment_id"] = f"demo_pay_{uuid.uuid4().hex[:16]}"
+        else:
+            data["subscription_id"] = subject.subscription_ref or f"demo_sub_{subject.reference}"
+            data["invoice_id"] = f"demo_in_{uuid.uuid4().hex[:16]}"
+        return self.deliver("checkout.completed", data)
+
+    def decline(self, subject):
+        return self.deliver("checkout.declined", self._base_data(subject))
+
+    def abandon(self, subject):
+        return self.deliver("checkout.abandoned", self._base_data(subject))
+
+    # Staff and test simulations of the plan's life ----------------------
+    def simulate_renewal(self, pledge, fail=False):
+        """A period passes: the plan renews, or the renewal fails (and after
+        MAX_FAILED_RENEWALS failures in a row the provider gives up and cancels)."""
+        data = self._base_data(pledge)
+        data["subscription_id"] = pledge.subscription_ref
+        if not fail:
+            data["invoice_id"] = f"demo_in_{uuid.uuid4().hex[:16]}"
+            return self.deliver("renewal.paid", data)
+        status = self.deliver("renewal.failed", data)
+        if self._failures_in_a_row(pledge) >= self.max_failures:
+            self.deliver("plan.canceled", {**data, "reason": "payment_failed"})
+        return status
+
+    def refund(self, subject, amount_minor=None):
+        entry = subject.ledger_entries.filter(kind="payment").order_by("occurred_at").first()
+        if entry is None:
+            return None
+        data = self._base_data(subject)
+        data.update(
+            payment_id=entry.source_ref or entry.provider_ref,
+            refund_id=f"demo_re_{uuid.uuid4().hex[:16]}",
+            amount_minor=amount_minor or entry.amount_minor,
+        )
+        return self.deliver("payment.refunded", data)
+
+    def _failures_in_a_row(self, pledge):
+        count = 0
+        for event in pledge.events.filter(outcome="applied").order_by("-occurred_at", "-id"):
+            if event.type == "renewal.failed":
+                count += 1
+            elif event.type in {"renewal.paid", "checkout.completed"}:
+                break
+        return count
+
+    # Recurring plan changes (the supporter or staff asked) -------------
+    def cancel_recurring(self, pledge, reason=""):
+        data = self._base_data(pledge)
+        data.update(subscription_id=pledge.subscription_ref, reason=reason or "requested")
+        return self.deliver("plan.canceled", data)
+
+    def change_recurring(self, pledge, amount_minor=None, frequency=None):
+        data = self._base_data(pledge)
+        data.update(
+            subscription_id=pledge.subscription_ref,
+            amount_minor=amount_minor or pledge.amount_minor,
+            frequency=frequency or pledge.frequency,
+        )
+        return self.deliver("plan.changed", data)
+
+    def pause_recurring(self, pledge, resume=False):
+        data = self._base_data(pledge)
+        data["subscription_id"] = pledge.subscription_ref
+        return self.deliver("plan.resumed" if resume else "plan.paused", data)
+
+    # Events --------------------------------------------------------------
+    def _base_data(self, subject):
+        return {
+            "reference": subject.reference,
+            "amount_minor": subject.amount_minor,
+            "currency": subject.currency,
+            "frequency": subject.frequency,
+        }
+
+    def build_event(self, event_type, data, created=None):
+        return {
+            "id": f"evt_demo_{uuid.uuid4().hex}",
+            "type": event_type,
+            "created": int(time.time() if created is None else created),
+            "data": data,
+        }
+
+    def signed(self, event):
+        body = json.dumps(event, separators=(",", ":")).encode()
+        return body, {SIGNATURE_HEADER: signing.sign(body, self.secret)}
+
+    def deliver(self, event_type, data):
+        """Sign an event and post it to our own webhook path; returns the HTTP status."""
+        body, headers = self.signed(self.build_event(event_type, data))
+        path = reverse("support_root:webhook", args=[self.identifier])
+        if self.options.get("DELIVERY") == "http":
+            request = urllib.request.Request(
+                settings.SITE_URL + path, data=body, method="POST",
+                headers={"Content-Type": "application/json", **headers},
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                return response.status
+        request = HttpRequest()
+        request.method = "POST"
+        request.path = request.path_info = path
+        request.META = {
+            "CONTENT_TYPE": "application/json", "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_" + SIGNATURE_HEADER.upper().replace("-", "_"): headers[SIGNATURE_HEADER],
+        }
+        request._body = body
+        match = resolve(path)
+        return match.func(request, *match.args, **match.kwargs).status_code
+
+    def verify_event(self, request):
+        body = request.body
+        signing.verify(body, request.headers.get(SIGNATURE_HEADER), self.secret)
+        try:
+            payload = json.loads(body)
+            return ParsedEvent(
+                id=str(payload["id"]), type=str(payload["type"]), payload=payload,
+                occurred_at=datetime.fromtimestamp(int(payload["created"]), tz=UTC),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidEvent("malformed event") from exc
+
+    def handles(self, event_type):
+        return event_type in EVENT_TYPES
+
+    def facts(self, event_type, payload):
+        data = payload.get("data") or {}
+        ref = data.get("reference", "")
+        sub = data.get("subscription_id", "")
+        amount = int(data.get("amount_minor") or 0)
+        currency = data.get("currency", "")
+        if event_type == "checkout.completed":
+            if data.get("frequency") == "once":
+                payment = data.get("payment_id", "")
+                return [Fact("payment", reference=ref, payment_ref=payment, provider_ref=payment,
+                             source_ref=payment, amount_minor=amount, currency=currency)]
+            return [
+                Fact("activated", reference=ref, subscription_ref=sub),
+                Fact("payment", reference=ref, subscription_ref=sub,
+                     provider_ref=data.get("invoice_id", ""), amount_minor=amount,
+                     currency=currency),
+            ]
+        if event_type == "checkout.declined":
+            return [Fact("declined", reference=ref)]
+        if event_type == "checkout.abandoned":
+            return [Fact("abandoned", reference=ref)]
+        if event_type == "renewal.paid":
+            return [Fact("payment", reference=ref, subscription_ref=sub,
+                         provider_ref=data.get("invoice_id", ""), amount_minor=amount,
+                         currency=currency)]
+        if event_type == "renewal.failed":
+            return [Fact("payment_failed", reference=ref, subscription_ref=sub)]
+        if event_type == "plan.canceled":
+            return [Fact("canceled", reference=ref, subscription_ref=sub)]
+        if event_type == "plan.changed":
+            return [Fact("changed", reference=ref, subscription_ref=sub, amount_minor=amount,
+                         frequency=data.get("frequency", ""))]
+        if event_type in {"plan.paused", "plan.resumed"}:
+            status = "paused" if event_type == "plan.paused" else "active"
+            return [Fact("status", reference=ref, subscription_ref=sub, status=status)]
+        if event_type == "payment.refunded":
+            return [Fact("refund", reference=ref, source_ref=data.get("payment_id", ""),
+                         provider_ref=data.get("refund_id", ""), amount_minor=amount,
+                         currency=currency)]
+        return []

@@ -1,0 +1,286 @@
+"""Stripe, through the official SDK: hosted Checkout for gifts and plans, signed webhooks.
+
+No Stripe script ever loads on our pages: the reader is redirected to
+Stripe's hosted Checkout (cards, Apple Pay, Google Pay and whatever the
+account enables) and comes back to our thank-you or cancel page. Money
+state changes only through verified webhooks.
+
+Configured by STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET and STRIPE_API_BASE
+(an emulator such as localstripe; unset means Stripe itself), or by the same
+names in the provider's OPTIONS.
+"""
+
+import json
+from datetime import UTC, datetime
+
+import stripe
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from .base import Fact, InvalidEvent, ParsedEvent, PaymentProvider, ProviderError
+
+__all__ = ["HANDLED_EVENTS", "StripeProvider"]
+
+REFERENCE_KEY = "samizdat_reference"
+INTERVALS = {"monthly": "month", "annual": "year"}
+FREQUENCIES = {"month": "monthly", "year": "annual"}
+
+HANDLED_EVENTS = {
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "invoice.paid",
+    "invoice.payment_succeeded",
+    "invoice.payment_failed",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "charge.refunded",
+    "charge.dispute.created",
+}
+
+
+def _id(value):
+    """An expandable field: an id string, an embedded object, or nothing."""
+    if isinstance(value, dict):
+        return value.get("id", "")
+    return value or ""
+
+
+class StripeProvider(PaymentProvider):
+    public_name = _("Card, Apple Pay, Google Pay (Stripe)")
+    supports_recurring = True
+    supports_cancel = True
+    supports_change = True
+    supports_pause = True
+
+    def _option(self, name):
+        return self.options.get(name) or getattr(settings, f"STRIPE_{name}", "") or ""
+
+    def is_configured(self):
+        return bool(self._option("SECRET_KEY"))
+
+    @property
+    def client(self):
+        api_base = self._option("API_BASE")
+        kwargs = {}
+        if api_base:
+            # Emulators ignore Idempotency-Key, so an SDK retry would create duplicates.
+            kwargs = {"base_addresses": {"api": api_base.rstrip("/")}, "max_network_retries": 0}
+        return stripe.StripeClient(self._option("SECRET_KEY"), **kwargs)
+
+    # Checkout ------------------------------------------------------------
+    def checkout_params(self, subject, urls):
+        """The Checkout Session we ask Stripe for (kept separate so tests can read it)."""
+        with translation.override(subject.language or settings.LANGUAGE_CODE):
+            name = gettext("Monthly contribution") if subject.frequency == "monthly" else (
+                gettext("Annual contribution") if subject.frequency == "annual"
+                else gettext("One-off contribution")
+            )
+        price_data = {
+            "currency": subject.currency.lower(),
+            "unit_amount": subject.amount_minor,
+            "product_data": {"name": name},
+        }
+        metadata = {REFERENCE_KEY: subject.reference}
+        params = {
+            "success_url": urls.success,
+            "cancel_url": urls.cancel,
+            "client_reference_id": subject.reference,
+            "metadata": metadata,
+            "line_items": [{"price_data": price_data, "quantity": 1}],
+            "locale": "ru" if (subject.language or "").startswith("ru") else "auto",
+        }
+        if subject.email:
+            params["customer_email"] = subject.email
+        if subject.frequency == "once":
+            params.update(mode="payment", submit_type="donate",
+                          payment_intent_data={"metadata": metadata})
+        else:
+            price_data["recurring"] = {"interval": INTERVALS[subject.frequency]}
+            params.update(mode="subscription", subscription_data={"metadata": metadata})
+        return params
+
+    def begin_checkout(self, subject, urls):
+        try:
+            session = self.client.v1.checkout.sessions.create(
+                params=self.checkout_params(subject, urls)
+            )
+        except stripe.StripeError as exc:
+            raise ProviderError() from exc
+        subject.checkout_ref = session.id
+        return session.url
+
+    # Recurring plans -----------------------------------------------------
+    def _subscription(self, pledge):
+        return self.client.v1.subscriptions.retrieve(pledge.subscription_ref)
+
+    def cancel_recurring(self, pledge, reason=""):
+        try:
+            return self.client.v1.subscriptions.cancel(pledge.subscription_ref)
+        except stripe.StripeError as exc:
+            raise ProviderError() from exc
+
+    def change_recurring(self, pledge, amount_minor=None, frequency=None):
+        """A new amount or interval from the next period, without proration.
+
+        Uses a Plan (which both Stripe and localstripe accept) rather than price_data.
+        """
+        amount_minor = amount_minor or pledge.amount_minor
+        frequency = frequency or pledge.frequency
+        try:
+            subscription = self._subscription(pledge)
+            item = subscription["items"]["data"][0]
+            plan = item.get("plan") or {}
+            product = _id(plan.get("product"))
+            new_plan = self.client.v1.plans.create(params={
+                "amount": amount_minor,
+                "currency": pledge.currency.lower(),
+                "interval": INTERVALS[frequency],
+                "product": product,
+            })
+            return self.client.v1.subscriptions.update(pledge.subscription_ref, params={
+                "items": [{"id": item["id"], "plan": new_plan.id}],
+                "metadata": {REFERENCE_KEY: pledge.reference},
+            })
+        except stripe.StripeError as exc:
+            raise ProviderError() from exc
+
+    def pause_recurring(self, pledge, resume=False):
+        value = "" if resume else {"behavior": "void"}
+        try:
+            return self.client.v1.subscriptions.update(
+                pledge.subscription_ref, params={"pause_collection": value}
+            )
+        except stripe.StripeError as exc:
+            raise ProviderError() from exc
+
+    # Events --------------------------------------------------------------
+    def verify_event(self, request):
+        secret = self._option("WEBHOOK_SECRET")
+        if not secret:
+            raise InvalidEvent("no webhook secret configured")
+        header = request.headers.get("Stripe-Signature")
+        if not header:
+            raise InvalidEvent("missing Stripe-Signature")
+        try:
+            stripe.Webhook.construct_event(request.body, header, secret)
+            payload = json.loads(request.body)
+            return ParsedEvent(
+                id=str(payload["id"]), type=str(payload["type"]), payload=payload,
+                occurred_at=datetime.fromtimestamp(int(payload["created"]), tz=UTC),
+            )
+        except stripe.SignatureVerificationError as exc:
+            raise InvalidEvent("bad signature") from exc
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            raise InvalidEvent("malformed event") from exc
+
+    def handles(self, event_type):
+        return event_type in HANDLED_EVENTS
+
+    def facts(self, event_type, payload):
+        obj = (payload.get("data") or {}).get("object") or {}
+        handler = getattr(self, "_on_" + event_type.replace(".", "_"), None)
+        return handler(obj) if handler else []
+
+    def _on_checkout_session_completed(self, session):
+        ref = session.get("client_reference_id") or (session.get("metadata") or {}).get(
+            REFERENCE_KEY, "")
+        email = (session.get("customer_details") or {}).get("email") or ""
+        customer = _id(session.get("customer"))
+        if session.get("mode") == "subscription":
+            subscription = _id(session.get("subscription"))
+            return [Fact("activated", reference=ref, subscription_ref=subscription,
+                         customer_ref=customer, email=email)]
+        if session.get("payment_status") != "paid":
+            return []  # a delayed method: async_payment_succeeded follows
+        payment = _id(session.get("payment_intent")) or session.get("id", "")
+        return [Fact("payment", reference=ref, payment_ref=payment, provider_ref=payment,
+                     source_ref=payment, customer_ref=customer, email=email,
+                     amount_minor=int(session.get("amount_total") or 0),
+                     currency=(session.get("currency") or "").upper())]
+
+    _on_checkout_session_async_payment_succeeded = _on_checkout_session_completed
+
+    def _on_checkout_session_async_payment_failed(self, session):
+        return [Fact("declined", reference=session.get("client_reference_id") or "")]
+
+    def _on_checkout_session_expired(self, session):
+        return [Fact("abandoned", reference=session.get("client_reference_id") or "")]
+
+    @staticmethod
+    def _invoice_subscription(invoice):
+        """(subscription id, its metadata) in both the pre-2025 and the current invoice shape."""
+        parent = (invoice.get("parent") or {}).get("subscription_details") or {}
+        details = invoice.get("subscription_details") or {}
+        subscription = _id(invoice.get("subscription")) or _id(parent.get("subscription"))
+        metadata = parent.get("metadata") or details.get("metadata") or {}
+        return subscription, metadata
+
+    def _on_invoice_paid(self, invoice):
+        amount = int(invoice.get("amount_paid") or 0)
+        subscription, metadata = self._invoice_subscription(invoice)
+        if not amount or not subscription:
+            return []
+        source = _id(invoice.get("payment_intent")) or _id(invoice.get("charge"))
+        return [Fact("payment", reference=metadata.get(REFERENCE_KEY, ""),
+                     subscription_ref=subscription, provider_ref=invoice.get("id", ""),
+                     source_ref=source, customer_ref=_id(invoice.get("customer")),
+                     amount_minor=amount, currency=(invoice.get("currency") or "").upper())]
+
+    _on_invoice_payment_succeeded = _on_invoice_paid
+
+    def _on_invoice_payment_failed(self, invoice):
+        subscription, metadata = self._invoice_subscription(invoice)
+        if not subscription:
+            return []
+        return [Fact("payment_failed", reference=metadata.get(REFERENCE_KEY, ""),
+                     subscription_ref=subscription)]
+
+    def _on_customer_subscription_updated(self, subscription):
+        items = ((subscription.get("items") or {}).get("data") or [{}])
+        item = items[0] if items else {}
+        price = item.get("price") or item.get("plan") or subscription.get("plan") or {}
+        amount = price.get("unit_amount") or price.get("amount") or 0
+        interval = (price.get("recurring") or {}).get("interval") or price.get("interval") or ""
+        status = subscription.get("status", "")
+        if status == "active" and subscription.get("pause_collection"):
+            status = "paused"
+        reference = (subscription.get("metadata") or {}).get(REFERENCE_KEY, "")
+        return [Fact("status", reference=reference,
+                     subscription_ref=subscription.get("id", ""), status=status,
+                     amount_minor=int(amount or 0), frequency=FREQUENCIES.get(interval, ""),
+                     links={"subscription_ref": subscription.get("id", ""),
+                            "customer_ref": _id(subscription.get("customer"))})]
+
+    _on_customer_subscription_created = _on_customer_subscription_updated
+
+    def _on_customer_subscription_deleted(self, subscription):
+        return [Fact("canceled",
+                     reference=(subscription.get("metadata") or {}).get(REFERENCE_KEY, ""),
+                     subscription_ref=subscription.get("id", ""))]
+
+    def _on_charge_refunded(self, charge):
+        payment = _id(charge.get("payment_intent")) or charge.get("id", "")
+        common = {
+            "reference": (charge.get("metadata") or {}).get(REFERENCE_KEY, ""),
+            "payment_ref": payment, "source_ref": payment,
+            "customer_ref": _id(charge.get("customer")),
+            "currency": (charge.get("currency") or "").upper(),
+        }
+        refunds = (charge.get("refunds") or {}).get("data") or []
+        if refunds:
+            return [Fact("refund", provider_ref=refund["id"], amount_minor=int(refund["amount"]),
+                         **common) for refund in refunds]
+        return [Fact("refund", provider_ref=f"{charge.get('id')}:refunded",
+                     amount_minor=int(charge.get("amount_refunded") or 0), **common)]
+
+    def _on_charge_dispute_created(self, dispute):
+        payment = _id(dispute.get("payment_intent")) or _id(dispute.get("charge"))
+        return [Fact("dispute", reference=(dispute.get("metadata") or {}).get(REFERENCE_KEY, ""),
+                     payment_ref=payment, source_ref=payment, provider_ref=dispute.get("id", ""),
+                     amount_minor=int(dispute.get("amount") or 0),
+                     currency=(dispute.get("currency") or "").upper())]

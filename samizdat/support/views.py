@@ -1,0 +1,279 @@
+"""Thin views for the contribution page, its checkout steps, and the webhook endpoint.
+
+No view here changes money state except `webhook` (through
+support/webhooks.py) and the staff "transfer received" action: the
+thank-you page only reads.
+"""
+
+from urllib.parse import urlencode
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
+from wagtail.models import Site
+
+from . import throttle, webhooks
+from .checkout import (
+    amount_choice,
+    available_methods,
+    contribution_settings,
+    find_subject,
+    start_checkout,
+)
+from .forms import ContributionForm, clean_tag
+from .models import Contribution, Pledge
+from .models.contributions import Frequency
+from .money import SUPPORTED_CURRENCIES, AmountError, format_money, major_string, parse_amount
+from .providers.base import ProviderError, get_provider
+from .providers.demo import DemoProvider
+
+FREQUENCY_ORDER = [Frequency.ONCE, Frequency.MONTHLY, Frequency.ANNUAL]
+
+
+def _options(request):
+    return contribution_settings(Site.find_for_request(request))
+
+
+def _choices_from(source, options):
+    """Frequency, currency, amount and attribution from GET params (or a past attempt)."""
+    frequency = source.get("frequency")
+    if frequency not in Frequency.values:
+        frequency = options.default_frequency
+    currency = (source.get("currency") or "").upper()
+    if currency not in SUPPORTED_CURRENCIES:
+        currency = options.currency_for_language(get_language())
+    choice = amount_choice(options, currency, frequency)
+    amount, other = major_string(choice.default, currency), ""
+    if source.get("amount"):
+        try:
+            minor = parse_amount(source["amount"], currency)
+            amount = major_string(minor, currency)
+            if minor not in choice.presets:
+                amount, other = "other", amount
+        except AmountError:
+            pass
+    return {
+        "frequency": frequency, "currency": currency, "amount": amount, "other_amount": other,
+        "appeal": clean_tag(source.get("appeal")), "variant": clean_tag(source.get("variant")),
+        "email": "",
+    }
+
+
+def _form_context(options, values, form=None, message=""):
+    choice = amount_choice(options, values["currency"], values["frequency"])
+    base = reverse("support:contribute")
+    keep = {k: values[k] for k in ("appeal", "variant") if values.get(k)}
+
+    def link(**changes):
+        params = {"frequency": values["frequency"], "currency": values["currency"], **keep,
+                  **changes}
+        return f"{base}?{urlencode(params)}"
+
+    return {
+        "form": form,
+        "values": values,
+        "message": message,
+        "choice": choice,
+        "presets": [(major_string(p, choice.currency), format_money(p, choice.currency))
+                    for p in choice.presets],
+        "minimum_display": format_money(choice.minimum, choice.currency),
+        "frequency_tabs": [
+            {"value": str(f), "label": Frequency(f).label, "url": link(frequency=str(f)),
+             "current": str(f) == values["frequency"]} for f in FREQUENCY_ORDER
+        ],
+        "currency_tabs": [
+            {"value": c, "url": link(currency=c), "current": c == values["currency"]}
+            for c in SUPPORTED_CURRENCIES
+        ],
+        "email_required": values["frequency"] != Frequency.ONCE,
+    }
+
+
+def _render_form(request, options, values, form=None, message="", status=200):
+    context = _form_context(options, values, form, message)
+    return render(request, "support/contribute.html", context, status=status)
+
+
+def contribute(request):
+    """Step 1 (amount, frequency, currency, e-mail) and step 2 (payment method)."""
+    options = _options(request)
+    if request.method == "GET":
+        return _render_form(request, options, _choices_from(request.GET, options))
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    form = ContributionForm(request.POST, options=options)
+    values = _choices_from(request.POST, options)
+    values.update(amount=request.POST.get("amount", values["amount"])[:20],
+                  other_amount=request.POST.get("other_amount", "")[:20],
+                  email=request.POST.get("email", "")[:254])
+    if form.is_bot:
+        throttle.count_suspicious(request)
+        return _render_form(request, options, values, form,
+                            _("Something went wrong. Nothing was charged; please try again."),
+                            status=400)
+    if not form.is_valid():
+        return _render_form(request, options, values, form, status=400)
+    data = form.cleaned_data
+    if not data.get("provider_alias"):
+        return _render_method_choice(request, options, data)
+    decision = throttle.check_and_count(request, data.get("email", ""), options.under_attack)
+    if not decision.allowed:
+        return _render_form(request, options, values, None, decision.message, status=429)
+    provider = get_provider(data["provider_alias"])
+    try:
+        _subject, url = start_checkout(data, provider, get_language(), request.build_absolute_uri)
+    except ProviderError as exc:
+        return _render_method_choice(request, options, data, message=exc.message, status=502)
+    return redirect(url)
+
+
+def _render_method_choice(request, options, data, message="", status=200):
+    context = {
+        "data": data,
+        "amount_display": format_money(data["amount_minor"], data["currency"]),
+        "amount_major": major_string(data["amount_minor"], data["currency"]),
+        "methods": available_methods(options, data["frequency"]),
+        "frequency_label": Frequency(data["frequency"]).label,
+        "change_url": reverse("support:contribute") + "?" + urlencode({
+            "frequency": data["frequency"], "currency": data["currency"],
+            "amount": major_string(data["amount_minor"], data["currency"]),
+            **{k: data[k] for k in ("appeal", "variant") if data.get(k)},
+        }),
+        "message": message,
+    }
+    return render(request, "support/choose_method.html", context, status=status)
+
+
+def _subject_or_404(reference):
+    subject = find_subject(reference)
+    if subject is None:
+        raise Http404
+    return subject
+
+
+def thanks(request, reference):
+    """Where the provider returns the reader. Reads state; never changes it."""
+    subject = _subject_or_404(reference)
+    confirmed = subject.status in {Contribution.Status.PAID, Pledge.Status.ACTIVE}
+    context = {
+        "subject": subject,
+        "frequency": subject.frequency,
+        "amount_display": format_money(subject.amount_minor, subject.currency),
+        "confirmed": confirmed,
+        "is_pledge": isinstance(subject, Pledge),
+        "contribution": subject,
+    }
+    return render(request, "support/thanks.html", context)
+
+
+def cancel(request, reference):
+    """The reader left the provider's checkout: offer the same choices again."""
+    subject = _subject_or_404(reference)
+    options = _options(request)
+    values = _choices_from({
+        "frequency": subject.frequency, "currency": subject.currency,
+        "amount": major_string(subject.amount_minor, subject.currency),
+        "appeal": subject.appeal, "variant": subject.variant,
+    }, options)
+    message = _("Your payment was not completed and nothing was charged. "
+                "Your choices are kept below if you want to try again.")
+    return _render_form(request, options, values, None, message)
+
+
+def bank_transfer(request, reference):
+    subject = _subject_or_404(reference)
+    try:
+        provider = get_provider(subject.provider)
+    except KeyError as exc:
+        raise Http404 from exc
+    if not provider.manual:
+        raise Http404
+    context = {
+        "subject": subject,
+        "options": _options(request),
+        "amount_display": format_money(subject.amount_minor, subject.currency),
+    }
+    return render(request, "support/bank_transfer.html", context)
+
+
+def demo_checkout(request, reference):
+    """The demo provider's checkout: a simulation where nothing real is charged."""
+    subject = _subject_or_404(reference)
+    try:
+        provider = get_provider(subject.provider)
+    except KeyError as exc:
+        raise Http404 from exc
+    if not isinstance(provider, DemoProvider):
+        raise Http404
+    message = ""
+    if request.method == "POST" and subject.status == "pending":
+        action = request.POST.get("action")
+        if action == "pay":
+            provider.complete(subject)
+            return redirect("support:thanks", reference=subject.reference)
+        if action == "abandon":
+            provider.abandon(subject)
+            return redirect("support:cancel", reference=subject.reference)
+        if action == "decline":
+            provider.decline(subject)
+            message = _("Your card was declined (simulated). Nothing was charged.")
+    context = {
+        "subject": subject,
+        "amount_display": format_money(subject.amount_minor, subject.currency),
+        "frequency_label": Frequency(subject.frequency).label,
+        "done": subject.status not in {"pending", "failed"},
+        "message": message,
+    }
+    return render(request, "support/demo_checkout.html", context)
+
+
+# Machine and staff endpoints (root_urls) --------------------------------------
+
+@csrf_exempt
+def webhook(request, alias):
+    """Provider events: 400 for anything unverified, 200 once recorded (or ignored)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    status, text = webhooks.receive(alias, request)
+    return HttpResponse(text, status=status, content_type="text/plain")
+
+
+@staff_member_required
+def staff_transfer_received(request, reference):
+    """Minimal staff action: confirm a bank transfer arrived (writes the ledger)."""
+    from .providers.bank_transfer import mark_received
+
+    if not request.user.has_perm("support.change_contribution"):
+        raise Http404
+    subject = Contribution.objects.filter(reference=reference).first()
+    if subject is None or not get_provider(subject.provider).manual:
+        raise Http404
+    done = False
+    if request.method == "POST":
+        mark_received(subject, staff_user=request.user)
+        subject.refresh_from_db()
+        done = True
+    return render(request, "support/staff_transfer.html", {
+        "subject": subject, "done": done,
+        "amount_display": format_money(subject.amount_minor, subject.currency),
+    })
+
+
+@staff_member_required
+def staff_demo_renewal(request, reference):
+    """Staff (and tests) move a demo plan through time: a renewal, or a failed one."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    pledge = Pledge.objects.filter(reference=reference).first()
+    if pledge is None:
+        raise Http404
+    provider = get_provider(pledge.provider)
+    if not isinstance(provider, DemoProvider):
+        raise Http404
+    provider.simulate_renewal(pledge, fail=request.POST.get("outcome") == "fail")
+    pledge.refresh_from_db()
+    return HttpResponse(pledge.status, content_type="text/plain")

@@ -1,0 +1,164 @@
+"""Receive provider events: verify, record once by id, apply idempotently under a lock.
+
+Recording and applying are separate transactions: an event that cannot be
+applied yet (a renewal that arrives before the checkout that created its
+plan) is kept as "waiting" and applied when its plan or gift appears.
+Applying locks the contribution or pledge row (SELECT ... FOR UPDATE) and
+returns early if the event was already applied, so duplicate or concurrent
+deliveries write the ledger once.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import ledger
+from .models import Contribution, LedgerEntry, Pledge, ProviderEvent, Supporter
+from .providers.base import InvalidEvent, get_provider
+
+__all__ = ["apply_event", "receive", "record_event", "resolve_subject"]
+
+logger = logging.getLogger(__name__)
+
+
+def _locking_enabled():
+    # Off only in the concurrency test's control, which shows the race it prevents.
+    return getattr(settings, "SAMIZDAT_SUPPORT_LOCK_EVENTS", True)
+
+
+def receive(alias, delivery):
+    """Verify and record a delivery, then apply it. Returns (http_status, message)."""
+    try:
+        provider = get_provider(alias)
+    except KeyError:
+        return 404, "unknown provider"
+    try:
+        parsed = provider.verify_event(delivery)
+    except InvalidEvent as exc:
+        return 400, f"invalid event: {exc}"
+    if not provider.handles(parsed.type):
+        return 200, "ignored"
+    record, created = record_event(alias, parsed)
+    if record.applied_at is None:
+        apply_event(record)
+    return 200, "ok" if created else "duplicate"
+
+
+def record_event(alias, parsed):
+    """Store a verified event once per (provider, id); returns (record, created)."""
+    try:
+        with transaction.atomic():
+            record = ProviderEvent.objects.create(
+                provider=alias, event_id=parsed.id, type=parsed.type,
+                payload=parsed.payload, occurred_at=parsed.occurred_at,
+            )
+            return record, True
+    except IntegrityError:
+        return ProviderEvent.objects.get(provider=alias, event_id=parsed.id), False
+
+
+def resolve_subject(alias, facts):
+    """The Contribution or Pledge the facts are about, or None if it is not known yet."""
+    for fact in facts:
+        if fact.reference:
+            for model in (Contribution, Pledge):
+                subject = model.objects.filter(provider=alias, reference=fact.reference).first()
+                if subject:
+                    return subject
+        if fact.subscription_ref:
+            subject = Pledge.objects.filter(
+                provider=alias, subscription_ref=fact.subscription_ref
+            ).first()
+            if subject:
+                return subject
+        if fact.payment_ref:
+            subject = Contribution.objects.filter(
+                provider=alias, payment_ref=fact.payment_ref
+            ).first()
+            if subject:
+                return subject
+        if fact.source_ref:
+            entry = LedgerEntry.objects.filter(
+                provider=alias, kind="payment", source_ref=fact.source_ref
+            ).first() or LedgerEntry.objects.filter(
+                provider=alias, kind="payment", provider_ref=fact.source_ref
+            ).first()
+            if entry:
+                return entry.subject
+        if fact.customer_ref:
+            pledges = list(
+                Pledge.objects.filter(provider=alias, customer_ref=fact.customer_ref)[:2]
+            )
+            if len(pledges) == 1:
+                return pledges[0]
+    return None
+
+
+def apply_event(record, *, retry_waiting=True):
+    """Apply a recorded event once. Returns the outcome stored on the record."""
+    provider = get_provider(record.provider)
+    facts = provider.facts(record.type, record.payload)
+    if not facts:
+        ProviderEvent.objects.filter(pk=record.pk).update(outcome=ProviderEvent.Outcome.IGNORED)
+        return ProviderEvent.Outcome.IGNORED
+    subject = resolve_subject(record.provider, facts)
+    if subject is None:
+        ProviderEvent.objects.filter(pk=record.pk, applied_at__isnull=True).update(
+            outcome=ProviderEvent.Outcome.WAITING
+        )
+        return ProviderEvent.Outcome.WAITING
+    with transaction.atomic():
+        manager = type(subject).objects
+        if _locking_enabled():
+            manager = manager.select_for_update()
+        subject = manager.get(pk=subject.pk)
+        event = ProviderEvent.objects.get(pk=record.pk)
+        if event.applied_at is not None:
+            return event.outcome
+        _link_references(subject, facts)
+        new_entries = ledger.append_facts(subject, event, facts)
+        event.applied_at = timezone.now()
+        event.outcome = ProviderEvent.Outcome.APPLIED
+        if isinstance(subject, Pledge):
+            event.pledge = subject
+        else:
+            event.contribution = subject
+        event.save(update_fields=["applied_at", "outcome", "pledge", "contribution"])
+        ledger.refresh_state(subject, new_entries)
+    if retry_waiting:
+        _retry_waiting(record.provider)
+    return ProviderEvent.Outcome.APPLIED
+
+
+def _link_references(subject, facts):
+    """Remember the provider's ids (subscription, payment, customer) and the payer's e-mail."""
+    changed = []
+    for fact in facts:
+        for name in ("subscription_ref", "payment_ref", "customer_ref"):
+            value = getattr(fact, name) if fact.kind in {"activated", "payment"} else ""
+            value = fact.links.get(name, value)
+            if value and hasattr(subject, name) and not getattr(subject, name):
+                setattr(subject, name, value)
+                changed.append(name)
+        if fact.email and subject.supporter_id is None:
+            subject.supporter = Supporter.objects.create(email=fact.email.strip())
+            changed.append("supporter")
+    if changed:
+        subject.save(update_fields=sorted(set(changed)))
+
+
+def _retry_waiting(alias):
+    """Apply events that were waiting for a subject that may now exist."""
+    for _round in range(3):
+        waiting = list(
+            ProviderEvent.objects.filter(provider=alias, outcome=ProviderEvent.Outcome.WAITING,
+                                         applied_at__isnull=True).order_by("occurred_at")[:200]
+        )
+        progressed = False
+        for record in waiting:
+            if apply_event(record, retry_waiting=False) == ProviderEvent.Outcome.APPLIED:
+                progressed = True
+        if not progressed:
+            return
