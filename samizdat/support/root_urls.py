@@ -1,12 +1,13 @@
 """Machine endpoints of this app at fixed, unprefixed paths (see samizdat/urls.py)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
 app_name = "support_root"
 
 urlpatterns = [
+    path("", include("samizdat.support.goal_urls")),
     path("support/webhooks/<str:alias>/", views.webhook, name="webhook"),
     path("support/staff/transfer/<str:reference>/", views.staff_transfer_received,
          name="staff_transfer_received"),

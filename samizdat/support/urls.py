@@ -1,12 +1,13 @@
 """Reader-facing pages of this app, language-prefixed (see samizdat/urls.py)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
 app_name = "support"
 
 urlpatterns = [
+    path("", include("samizdat.support.selfservice_urls")),
     path("support/", views.contribute, name="contribute"),
     path("support/thanks/<str:reference>/", views.thanks, name="thanks"),
     path("support/cancel/<str:reference>/", views.cancel, name="cancel"),
