@@ -1,0 +1,108 @@
+"""Receipts and notices, end to end: money signal → task → Django SMTP → a real server."""
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+from samizdat.support import events
+from samizdat.support.models import SupporterEmailSettings
+
+from .conftest import make_gift, make_pledge, parts
+
+pytestmark = pytest.mark.django_db
+
+
+def _path(url):
+    parts_ = urlsplit(url)
+    return parts_.path + (f"?{parts_.query}" if parts_.query else "")
+
+
+def _link(text, path_part):
+    match = re.search(rf"https?://\S*{re.escape(path_part)}\S*", text)
+    assert match, f"no link containing {path_part!r} in:\n{text}"
+    return match.group(0)
+
+
+def test_payment_receipt_arrives_over_smtp_with_text_and_html(smtp_inbox, outlet, client):
+    gift, entry = make_gift("reader@example.org", 2500, "USD")
+
+    events.payment_recorded.send(sender=type(entry), entry=entry)
+
+    [message] = smtp_inbox.wait_for(1)
+    assert message["To"] == "reader@example.org"
+    assert message["From"] == "The Free Courier <newsroom@localhost>"
+    assert message["Subject"] == "Your receipt from The Free Courier"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message.get_content_type() == "multipart/alternative"
+    text, html = parts(message)
+    for body in (text, html):
+        assert "$25.00" in body
+        assert f"{gift.reference}-{entry.pk}" in body
+        assert "Free Courier Media SIA" in body
+        assert "Riga LV-1010" in body
+        assert "One-off gift" in body
+    assert "<table>" in html
+    receipt_page = client.get(_path(_link(text, "/support/receipts/")))
+    assert receipt_page.status_code == 200
+    assert "$25.00" in receipt_page.content.decode()
+    assert "/support/manage/" in _link(text, "/support/manage/")
+
+
+def test_discreet_receipt_names_no_outlet_and_no_amount(smtp_inbox, outlet, client):
+    prefs = SupporterEmailSettings.load()
+    prefs.discreet = True
+    prefs.discreet_sender_name = "Account notifications"
+    prefs.discreet_subject = "Your account update"
+    prefs.save()
+    _gift, entry = make_gift("reader@example.org", 2500, "USD")
+
+    events.payment_recorded.send(sender=type(entry), entry=entry)
+
+    [message] = smtp_inbox.wait_for(1)
+    assert message["From"] == "Account notifications <newsroom@localhost>"
+    assert message["Subject"] == "Your account update"
+    raw = message.as_string()
+    text, html = parts(message)
+    for body in (raw, text, html):
+        assert "Courier" not in body
+        assert "25.00" not in body
+    # The details are behind the link.
+    page = client.get(_path(_link(text, "/support/receipts/"))).content.decode()
+    assert "$25.00" in page and "Free Courier Media SIA" in page
+
+
+def test_failed_renewal_notice_links_to_manage_support(smtp_inbox, outlet):
+    pledge, _entry = make_pledge("monthly@example.org", 500, status="past_due")
+
+    events.renewal_failed.send(sender=type(pledge), pledge=pledge)
+
+    [message] = smtp_inbox.wait_for(1)
+    assert message["To"] == "monthly@example.org"
+    assert message["Subject"] == "Your contribution could not be collected"
+    text, html = parts(message)
+    assert "$5.00 monthly" in text
+    assert "http://127.0.0.1:8000/support/manage/" in text
+    assert 'href="http://127.0.0.1:8000/support/manage/"' in html
+
+
+def test_cancellation_notice_in_the_supporters_language(smtp_inbox, outlet):
+    pledge, _entry = make_pledge("ru@example.org", 1000, "EUR", frequency="annual",
+                                 status="canceled", language="ru")
+
+    events.pledge_canceled.send(sender=type(pledge), pledge=pledge)
+
+    [message] = smtp_inbox.wait_for(1)
+    text, html = parts(message)
+    assert "/ru/support/manage/" in text
+    assert "€" in text
+    assert "Free Courier Media SIA" in text and "Free Courier Media SIA" in html
+
+
+def test_gift_without_an_address_sends_nothing(smtp_inbox, outlet):
+    from samizdat.support.tasks import send_receipt
+
+    _gift, entry = make_gift(email=None)
+    result = send_receipt.enqueue(entry.pk)
+    assert result.return_value is False
+    assert smtp_inbox.messages == []
