@@ -223,7 +223,12 @@ def resume_pledge(pledge):
 
 
 def cancel_pledge(pledge, reason=""):
+    """Ask the provider to cancel; keep the supporter's reason (optional) for staff."""
+    from .models import Pledge
+
     reason = " ".join((reason or "").split())[:500]
     _provider_call(
         pledge, "can_cancel", lambda provider: provider.cancel_recurring(pledge, reason=reason)
     )
+    if reason:
+        Pledge.objects.filter(pk=pledge.pk).update(cancel_reason=reason)
