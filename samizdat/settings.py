@@ -318,6 +318,32 @@ MIDDLEWARE[_auth_index + 1:_auth_index + 1] = [
 ]
 _security_index = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
 MIDDLEWARE[_security_index + 1:_security_index + 1] = [
+# Static signed copies of the site (docs/mirrors.md). The signing key is a
+# minisign secret key (manage.py mirror_keygen): its text in the environment,
+# or a file path.
+SAMIZDAT_MIRROR_SIGNING_KEY = os.environ.get("SAMIZDAT_MIRROR_SIGNING_KEY", "")
+SAMIZDAT_MIRROR_SIGNING_KEY_FILE = os.environ.get(
+    "SAMIZDAT_MIRROR_SIGNING_KEY_FILE", str(VAR_DIR / "mirror-signing.key")
+)
+# Old keys' signed hand-over statements, published with every export.
+SAMIZDAT_MIRROR_KEY_ROTATIONS_DIR = Path(
+    os.environ.get("SAMIZDAT_MIRROR_KEY_ROTATIONS_DIR", VAR_DIR / "mirror-key-rotations")
+)
+# Where contributions are taken (a server is needed to take money).
+SAMIZDAT_DONATION_ORIGIN = os.environ.get("SAMIZDAT_DONATION_ORIGIN", SITE_URL).rstrip("/")
+SAMIZDAT_DONATION_ONION_ORIGIN = os.environ.get("SAMIZDAT_DONATION_ONION_ORIGIN", "").rstrip("/")
+# The onion copy (http://<56 chars>.onion); else the oldest active onion Mirror.
+SAMIZDAT_ONION_URL = os.environ.get("SAMIZDAT_ONION_URL", "").rstrip("/")
+SAMIZDAT_MIRRORS_VALID_DAYS = int(os.environ.get("SAMIZDAT_MIRRORS_VALID_DAYS", "30"))
+# The export that check_mirrors compares against and publishing updates.
+SAMIZDAT_EXPORT_DIR = Path(os.environ.get("SAMIZDAT_EXPORT_DIR", VAR_DIR / "export"))
+# Re-export (incrementally) after publishing, as a debounced background task.
+SAMIZDAT_EXPORT_ON_PUBLISH = env_bool("SAMIZDAT_EXPORT_ON_PUBLISH", False)
+SAMIZDAT_EXPORT_DEBOUNCE_SECONDS = int(os.environ.get("SAMIZDAT_EXPORT_DEBOUNCE_SECONDS", "60"))
+# Where the export is copied after each run: folders and s3://bucket/prefix URLs.
+SAMIZDAT_EXPORT_PUBLISH_TARGETS = env_list("SAMIZDAT_EXPORT_PUBLISH_TARGETS")
+SAMIZDAT_EXPORT_S3_ENDPOINT_URL = os.environ.get("SAMIZDAT_EXPORT_S3_ENDPOINT_URL", "")
+MIDDLEWARE.append("samizdat.mirrors.middleware.OnionLocationMiddleware")
     "samizdat.security.middleware.SamizdatCSPMiddleware",
     "samizdat.security.middleware.PermissionsPolicyMiddleware",
 ]
