@@ -294,6 +294,26 @@ SAMIZDAT_CHECKOUT_LIMITS_UNDER_ATTACK = {
 }
 # Trust X-Forwarded-For from this many proxies in front of the app (0 = none).
 SAMIZDAT_TRUSTED_PROXIES = int(os.environ.get("SAMIZDAT_TRUSTED_PROXIES", "0"))
+# Receipts and notices to supporters (support/emails.py). They go through
+# EMAIL_BACKEND: SMTP settings above, or a hosted sender through django-anymail,
+# e.g. EMAIL_BACKEND=anymail.backends.postmark.EmailBackend with
+# ANYMAIL={"POSTMARK_SERVER_TOKEN": ...} (docs/payments.md). Discreet mode is
+# switched on in the admin (Settings → Supporter e-mails); its sender address
+# may differ so that not even the domain names the outlet.
+SUPPORT_FROM_EMAIL = os.environ.get("SUPPORT_FROM_EMAIL", "")  # "" = DEFAULT_FROM_EMAIL
+SUPPORT_DISCREET_FROM_EMAIL = os.environ.get("SUPPORT_DISCREET_FROM_EMAIL", "")
+SUPPORT_RECEIPT_LINK_DAYS = int(os.environ.get("SUPPORT_RECEIPT_LINK_DAYS", "30"))
+SUPPORT_FUNDING_CACHE_SECONDS = int(os.environ.get("SUPPORT_FUNDING_CACHE_SECONDS", "300"))
+if os.environ.get("ANYMAIL_ESP"):
+    # ANYMAIL_ESP=postmark|mailgun|sendgrid|brevo|…; its key in ANYMAIL_API_KEY.
+    _esp = os.environ["ANYMAIL_ESP"].strip().lower()
+    EMAIL_BACKEND = f"anymail.backends.{_esp}.EmailBackend"
+    ANYMAIL = {
+        {"postmark": "POSTMARK_SERVER_TOKEN"}.get(_esp, f"{_esp.upper()}_API_KEY"):
+            os.environ.get("ANYMAIL_API_KEY", ""),
+    }
+    if os.environ.get("ANYMAIL_SENDER_DOMAIN"):
+        ANYMAIL[f"{_esp.upper()}_SENDER_DOMAIN"] = os.environ["ANYMAIL_SENDER_DOMAIN"]
 
 # --- Appeals -----------------------------------------------------------------
 
