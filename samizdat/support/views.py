@@ -7,7 +7,7 @@ thank-you page only reads.
 
 from urllib.parse import urlencode
 
-from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import user_passes_test
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,6 +32,10 @@ from .providers.base import ProviderError, get_provider
 from .providers.demo import DemoProvider
 
 FREQUENCY_ORDER = [Frequency.ONCE, Frequency.MONTHLY, Frequency.ANNUAL]
+
+staff_member_required = user_passes_test(
+    lambda user: user.is_active and user.is_staff, login_url="wagtailadmin_login"
+)
 
 
 def _options(request):
@@ -210,7 +214,7 @@ def demo_checkout(request, reference):
     if not isinstance(provider, DemoProvider):
         raise Http404
     message = ""
-    if request.method == "POST" and subject.status == "pending":
+    if request.method == "POST" and subject.status in {"pending", "failed"}:
         action = request.POST.get("action")
         if action == "pay":
             provider.complete(subject)

@@ -139,10 +139,13 @@ class DemoProvider(PaymentProvider):
         }
 
     def build_event(self, event_type, data, created=None):
+        # Microseconds too, so that a renewal right after a failure sorts after it.
+        created = time.time() if created is None else created
         return {
             "id": f"evt_demo_{uuid.uuid4().hex}",
             "type": event_type,
-            "created": int(time.time() if created is None else created),
+            "created": int(created),
+            "created_us": int(created * 1_000_000),
             "data": data,
         }
 
@@ -179,7 +182,9 @@ class DemoProvider(PaymentProvider):
             payload = json.loads(body)
             return ParsedEvent(
                 id=str(payload["id"]), type=str(payload["type"]), payload=payload,
-                occurred_at=datetime.fromtimestamp(int(payload["created"]), tz=UTC),
+                occurred_at=datetime.fromtimestamp(
+                    int(payload.get("created_us") or int(payload["created"]) * 1_000_000)
+                    / 1_000_000, tz=UTC),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidEvent("malformed event") from exc

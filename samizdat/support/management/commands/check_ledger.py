@@ -1,0 +1,54 @@
+"""Recompute every contribution's and pledge's state from the ledger; report mismatches.
+
+Exits 1 when anything disagrees, so cron or CI can alert on it.
+"""
+
+from django.core.management.base import BaseCommand
+
+from samizdat.support.ledger import derive_state, totals
+from samizdat.support.models import Contribution, LedgerEntry, Pledge, ProviderEvent
+from samizdat.support.money import format_money
+
+
+def find_mismatches():
+    """[(subject, field, stored, derived)] for every stored value the ledger contradicts."""
+    problems = []
+    for model in (Contribution, Pledge):
+        for subject in model.objects.all().iterator():
+            state = derive_state(subject)
+            if subject.status != state.status:
+                problems.append((subject, "status", subject.status, state.status))
+            if isinstance(subject, Pledge) and state.amount_minor and (
+                    subject.amount_minor != state.amount_minor):
+                problems.append((subject, "amount_minor", subject.amount_minor,
+                                 state.amount_minor))
+            foreign = subject.ledger_entries.exclude(currency=subject.currency).count()
+            if foreign:
+                problems.append((subject, "currency", subject.currency,
+                                 f"{foreign} entries in another currency"))
+    unapplied = ProviderEvent.objects.filter(
+        outcome=ProviderEvent.Outcome.APPLIED, applied_at__isnull=True
+    ).count()
+    if unapplied:
+        problems.append((None, "events", "applied", f"{unapplied} without applied_at"))
+    return problems
+
+
+class Command(BaseCommand):
+    help = "Recompute every contribution and pledge from the ledger and report mismatches."
+
+    def handle(self, *args, **options):
+        problems = find_mismatches()
+        for subject, field, stored, derived in problems:
+            label = f"{type(subject).__name__} {subject.reference}" if subject else "ledger"
+            self.stdout.write(f"MISMATCH {label}: {field} stored={stored} ledger={derived}")
+        net = totals()
+        summary = ", ".join(format_money(v, c, "en") for c, v in sorted(net.items())) or "nothing"
+        self.stdout.write(
+            f"Checked {Contribution.objects.count()} contributions, {Pledge.objects.count()} "
+            f"pledges, {LedgerEntry.objects.count()} ledger entries; net {summary}."
+        )
+        if problems:
+            self.stderr.write(f"{len(problems)} mismatch(es) found.")
+            raise SystemExit(1)
+        self.stdout.write("Ledger consistent.")
