@@ -7,6 +7,7 @@ nothing. `extra_articles` adds generated stories for benchmarks.
 import datetime
 import io
 import random
+import zlib
 
 from django.core.files.images import ImageFile
 from django.db import transaction
@@ -16,14 +17,23 @@ from wagtail.models import Locale, Page, Site
 
 from samizdat.images.models import CustomImage
 
-from .demo_content import ARTICLES, AUTHORS, OUTLET, SECTIONS
-from .models import ArticleAuthor, ArticlePage, Author, HomePage, OutletSettings, SectionPage
+from .demo_content import ARTICLES, AUTHORS, OUTLET, SECTIONS, STANDARD_PAGES
+from .models import (
+    ArticleAuthor,
+    ArticlePage,
+    ArticleRelatedLink,
+    Author,
+    HomePage,
+    OutletSettings,
+    SectionPage,
+    StandardPage,
+)
 from .roles import EDITOR, ensure_groups, ensure_locales, ensure_review_workflow
 
 PALETTE = ["#8c2d19", "#1f4e79", "#2e6b30", "#6b2e6b", "#7a5c00", "#30545c"]
 
 
-def draw_picture(title, seed, size=(1600, 900)):
+def draw_picture(title, seed, size=(1440, 810)):
     """A simple abstract picture drawn with Pillow, as JPEG bytes."""
     rng = random.Random(seed)
     image = Image.new("RGB", size, PALETTE[seed % len(PALETTE)])
@@ -127,40 +137,96 @@ def ensure_authors():
     return authors
 
 
-def publish_article(section, spec, authors, image, published_at, translation_of=None):
-    """Create and publish one article unless a page with its slug exists there."""
-    existing = ArticlePage.objects.child_of(section).filter(slug=spec["slug"]).first()
-    if existing is not None:
-        return existing
+def body_blocks(spec, images):
+    """The StreamField data of an article: paragraphs plus its optional blocks."""
     body = [{"type": "paragraph", "value": f"<p>{p}</p>"} for p in spec["body"]]
+    if spec.get("figure"):
+        body.insert(min(3, len(body)), {"type": "image", "value": {
+            "image": images[spec["figure"]["title"]].pk, "caption": ""}})
     if spec.get("subheading"):
         body.insert(min(2, len(body)), {"type": "heading", "value": spec["subheading"]})
     if spec.get("quote"):
         body.insert(min(4, len(body)), {"type": "pull_quote", "value": {
             "quote": spec["quote"], "attribution": spec.get("quote_by", "")}})
-    fields = dict(
-        title=spec["title"],
-        slug=spec["slug"],
-        standfirst=spec["standfirst"],
-        lead_image=image,
-        body=body,
-        first_published_at=published_at,
-    )
+    if spec.get("embed"):
+        embed = spec["embed"]
+        body.append({"type": "embed", "value": {
+            "url": embed["url"], "title": embed["title"], "provider": embed.get("provider", ""),
+            "thumbnail": images[embed["thumbnail"]["title"]].pk}})
+    return body
+
+
+def publish_article(section, spec, authors, image, published_at, translation_of=None,
+                    images=None, picks=()):
+    """Create and publish one article unless a page with its slug exists there.
+
+    With `translation_of` the article is a translation of that page (same
+    translation key); without it, a new page directly under `section` in the
+    section's language (how Russian-only stories are made).
+    """
+    existing = ArticlePage.objects.child_of(section).filter(slug=spec["slug"]).first()
+    if existing is not None:
+        return existing
+    fields = {
+        "title": spec["title"],
+        "slug": spec["slug"],
+        "standfirst": spec["standfirst"],
+        "lead_image": image,
+        "body": body_blocks(spec, images or {}),
+        "first_published_at": published_at,
+    }
     if translation_of is not None:
         article = translation_of.copy_for_translation(section.locale, copy_parents=False)
         for key, value in fields.items():
             setattr(article, key, value)
         article.save()
     else:
-        article = ArticlePage(**fields)
+        article = ArticlePage(locale=section.locale, **fields)
         section.add_child(instance=article)
     article.article_authors = [ArticleAuthor(author=authors[slug]) for slug in spec["authors"]]
+    article.related_links = [ArticleRelatedLink(article=pick) for pick in picks]
     article.tags.set(spec.get("tags", []))
     article.save_revision().publish()
     ArticlePage.objects.filter(pk=article.pk).update(
         first_published_at=published_at, last_published_at=published_at
     )
     return article
+
+
+def ensure_standard_pages(homes, locales):
+    """About and Privacy in every language (translations of the English pages)."""
+    for spec in STANDARD_PAGES:
+        english = None
+        for code, home in homes.items():
+            page = StandardPage.objects.child_of(home).filter(slug=spec["slug"]).first()
+            if page is None:
+                body = [{"type": "paragraph", "value": f"<p>{p}</p>"}
+                        for p in spec["body"][code]]
+                if english is not None:
+                    page = english.copy_for_translation(locales[code], copy_parents=False)
+                    page.title, page.body = spec["title"][code], body
+                    page.save()
+                else:
+                    page = StandardPage(title=spec["title"][code], slug=spec["slug"], body=body)
+                    home.add_child(instance=page)
+                page.save_revision().publish()
+            if code == "en":
+                english = page
+
+
+def demo_images():
+    """Every picture the demo articles use, keyed by title, drawn once."""
+    specs = {}
+    for spec in ARTICLES:
+        embed = spec.get("embed") or {}
+        for image in (spec["image"], spec.get("figure"), embed.get("thumbnail")):
+            if image:
+                specs.setdefault(image["title"], image)
+    return {
+        title: get_or_create_image(title, zlib.crc32(title.encode()), image["credit"],
+                                   image["caption"])
+        for title, image in specs.items()
+    }
 
 
 @transaction.atomic
@@ -174,45 +240,54 @@ def build_demo_site(now=None):
     groups = ensure_groups()
     ensure_review_workflow(homes.values(), groups[EDITOR])
     sections = ensure_sections(homes, locales)
+    ensure_standard_pages(homes, locales)
     authors = ensure_authors()
-    english = {}
+    images = demo_images()
+    created = {}
     for index, spec in enumerate(ARTICLES):
         published_at = now - datetime.timedelta(hours=spec.get("hours_ago", 6 + index * 9))
-        image = get_or_create_image(
-            spec["image"]["title"], index + 1, spec["image"]["credit"], spec["image"]["caption"]
-        )
         code = spec.get("language", "en")
-        source = english.get(spec.get("translation_of")) if code != "en" else None
+        source = created.get(("en", spec.get("translation_of"))) if code != "en" else None
+        picks = [created[(code, slug)] for slug in spec.get("picks", [])]
         article = publish_article(
-            sections[(code, spec["section"])], spec, authors, image, published_at, source
+            sections[(code, spec["section"])], spec, authors, images[spec["image"]["title"]],
+            published_at, source, images=images, picks=picks,
         )
-        if code == "en":
-            english[spec["slug"]] = article
+        created[(code, spec["slug"])] = article
     return homes
 
 
-def extra_articles(count, now=None, language="en"):
-    """Generate `count` more articles (for benchmarks), spread over sections."""
+def extra_articles(count, now=None, language="en", batch=100):
+    """Generate `count` more articles (for benchmarks), spread over sections.
+
+    They are dated before the hand-written stories so the demo's front page
+    stays readable, and written in batches of `batch` per transaction (one
+    commit per article made 1,000 articles take twice as long on SQLite).
+    """
     now = now or timezone.now()
     homes = build_demo_site(now)
     sections = list(SectionPage.objects.live().child_of(homes[language]))
-    authors = list(Author.objects.all())
+    authors = {a.slug: a for a in Author.objects.all()}
+    author_slugs = sorted(authors)
+    images = list(CustomImage.objects.order_by("pk"))
     start = ArticlePage.objects.filter(slug__startswith="generated-").count()
     rng = random.Random(start)
     words = ("state budget election court river winter archive protest exile theatre "
              "market strike border editor school hospital village factory").split()
-    for number in range(start, start + count):
-        section = sections[number % len(sections)]
-        title = " ".join(rng.choice(words) for _ in range(6)).capitalize()
-        spec = {
-            "slug": f"generated-{number}",
-            "title": f"{title} ({number})",
-            "standfirst": "A generated article for load and speed measurements.",
-            "body": [" ".join(rng.choice(words) for _ in range(60)) + "." for _ in range(8)],
-            "authors": [authors[number % len(authors)].slug],
-            "tags": [rng.choice(words), rng.choice(words)],
-        }
-        image = CustomImage.objects.order_by("?").first()
+    oldest_demo = now - datetime.timedelta(days=40)
+    for first in range(start, start + count, batch):
         with transaction.atomic():
-            publish_article(section, spec, {a.slug: a for a in authors}, image,
-                            now - datetime.timedelta(minutes=number), None)
+            for number in range(first, min(first + batch, start + count)):
+                title = " ".join(rng.choice(words) for _ in range(6)).capitalize()
+                spec = {
+                    "slug": f"generated-{number}",
+                    "title": f"{title} ({number})",
+                    "standfirst": "A generated article for load and speed measurements.",
+                    "body": [" ".join(rng.choice(words) for _ in range(60)) + "."
+                             for _ in range(8)],
+                    "authors": [author_slugs[number % len(author_slugs)]],
+                    "tags": [rng.choice(words), rng.choice(words)],
+                }
+                publish_article(sections[number % len(sections)], spec, authors,
+                                images[number % len(images)],
+                                oldest_demo - datetime.timedelta(minutes=37 * number))
