@@ -30,3 +30,30 @@ def make_appeal(db):
                              {"placement": placement, **fields}, variants)
 
     return make
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    """A client signed in as a superuser who passed the two-factor step."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = django_user_model.objects.create_superuser(username="fundraiser", password="x")
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def section(slug, language="en"):
+    from samizdat.news.models import SectionPage
+
+    return SectionPage.objects.get(slug=slug, locale__language_code=language)
+
+
+def article(slug="river-port-strike-enters-third-week", language="en"):
+    from samizdat.news.models import ArticlePage
+
+    return ArticlePage.objects.get(slug=slug, locale__language_code=language)

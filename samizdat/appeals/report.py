@@ -1,0 +1,95 @@
+"""Results per appeal and variant for the admin: counts, money, and which is best."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from .bayes import prob_best, verdict
+from .models import Appeal, DailyCount, EventKind
+
+
+def _conversions():
+    """{(appeal id, variant): {"conversions", "revenue": {currency: minor}}} from the ledger.
+
+    Paid contributions carry the appeal and variant they came from; until the
+    support app provides them, the browser's conversion events stand in.
+    """
+    out = defaultdict(lambda: {"conversions": 0, "revenue": defaultdict(int)})
+    try:
+        from samizdat.support.reports import conversions_by_appeal
+
+        rows = conversions_by_appeal()
+    except ImportError:
+        return None
+    for row in rows:
+        try:
+            key = (int(row["appeal"]), str(row["variant"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        out[key]["conversions"] += int(row.get("conversions") or 0)
+        out[key]["revenue"][row.get("currency") or "USD"] += int(row.get("revenue_minor") or 0)
+    return out
+
+
+def _major(minor, currency):
+    from babel.numbers import get_currency_precision
+
+    return Decimal(minor) / (10 ** get_currency_precision(currency))
+
+
+def appeal_results(appeals=None, since=None):
+    """[{appeal, variants: [...], verdict}] for every appeal, newest first."""
+    counts = DailyCount.objects.all()
+    if since is not None:
+        counts = counts.filter(day__gte=since)
+    totals = defaultdict(int)
+    for row in counts.values("appeal_id", "variant", "kind").annotate(n=Sum("count")):
+        totals[(row["appeal_id"], row["variant"], row["kind"])] = row["n"]
+    ledger = _conversions()
+    appeals = appeals if appeals is not None else Appeal.objects.prefetch_related("variants")
+    results = []
+    for appeal in appeals.order_by("-pk") if hasattr(appeals, "order_by") else appeals:
+        rows = []
+        for variant in appeal.variants.all():
+            key = (appeal.pk, variant.key)
+            views = totals[(appeal.pk, variant.key, EventKind.VIEW)]
+            clicks = totals[(appeal.pk, variant.key, EventKind.CLICK)]
+            if ledger is not None:
+                conversions = ledger[key]["conversions"] if key in ledger else 0
+                revenue = dict(ledger[key]["revenue"]) if key in ledger else {}
+            else:
+                conversions = totals[(appeal.pk, variant.key, EventKind.CONVERSION)]
+                revenue = {}
+            money = [
+                {"currency": cur, "amount": _major(minor, cur),
+                 "per_1000_views": (_major(minor, cur) * 1000 / views).quantize(Decimal("0.01"))
+                 if views else None}
+                for cur, minor in sorted(revenue.items())
+            ]
+            rows.append({
+                "key": variant.key,
+                "weight": variant.weight,
+                "views": views,
+                "clicks": clicks,
+                "click_rate": clicks / views if views else None,
+                "closes": totals[(appeal.pk, variant.key, EventKind.CLOSE)],
+                "reminders": totals[(appeal.pk, variant.key, EventKind.REMIND)],
+                "conversions": conversions,
+                "conversion_rate": conversions / views if views else None,
+                "revenue": money,
+            })
+        arms = [(r["conversions"], r["views"]) for r in rows]
+        chances = prob_best(arms)
+        for row, chance in zip(rows, chances, strict=True):
+            row["prob_best"] = chance
+            row["prob_best_percent"] = round(chance * 100, 1)
+            row["click_percent"] = (
+                round(row["click_rate"] * 100, 2) if row["click_rate"] is not None else None
+            )
+        results.append({
+            "appeal": appeal,
+            "variants": rows,
+            "verdict": verdict([r["key"] for r in rows], arms, chances),
+        })
+    return results
