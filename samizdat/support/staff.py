@@ -19,32 +19,25 @@ PERMISSIONS = [
     "support.change_fundinggoal",
     "support.change_supporteremailsettings",
     "support.change_contributionsettings",
-]
-
-# Permissions "money" may add later (e.g. confirming bank transfers); granted if present.
-OPTIONAL_PERMISSIONS = [
     "support.confirm_bank_transfer",
 ]
 
 
-def _permissions(dotted_names, required=True):
+def _permissions(dotted_names):
     found = []
     for dotted in dotted_names:
         app_label, codename = dotted.split(".")
         permission = Permission.objects.filter(
             content_type__app_label=app_label, codename=codename
         ).first()
-        if permission is None and required:
+        if permission is None:
             raise Permission.DoesNotExist(f"Missing permission {dotted}; run migrate first.")
-        if permission is not None:
-            found.append(permission)
+        found.append(permission)
     return found
 
 
 def ensure_fundraising_group():
     """Create the Fundraising group with its permissions; returns the group."""
     group, _created = Group.objects.get_or_create(name=FUNDRAISING)
-    group.permissions.add(
-        *_permissions(PERMISSIONS), *_permissions(OPTIONAL_PERMISSIONS, required=False)
-    )
+    group.permissions.add(*_permissions(PERMISSIONS))
     return group

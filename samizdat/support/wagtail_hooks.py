@@ -5,9 +5,7 @@ only through verified provider events (support/webhooks.py), never by hand.
 Only users with the Fundraising group's view permissions see any of it.
 """
 
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -19,8 +17,13 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from . import exports
 from .models import Contribution, Pledge
 from .money import format_money
-
-DASHBOARD_PERMISSION = "support.view_fundraising_dashboard"
+from .staff_views import (
+    DASHBOARD_PERMISSION,
+    TRANSFER_PERMISSION,
+    awaits_transfer,
+    dashboard_view,
+    transfer_view,
+)
 
 
 class ReadOnlyPolicy(ModelPermissionPolicy):
@@ -46,6 +49,24 @@ def _email(obj):
 
 def _amount(obj):
     return format_money(obj.amount_minor, obj.currency)
+
+
+class TransferColumn(Column):
+    """"Confirm arrival" on pending bank transfers, for staff who may confirm them."""
+
+    cell_template_name = "support/staff/transfer_cell.html"
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        request = parent_context.get("request")
+        context["url"] = (
+            reverse("contributions:transfer", args=[instance.pk])
+            if request is not None
+            and request.user.has_perm(TRANSFER_PERMISSION)
+            and awaits_transfer(instance)
+            else ""
+        )
+        return context
 
 
 class ContributionIndexView(exports.FundraisingIndexView):
@@ -90,6 +111,7 @@ class ContributionViewSet(FundraisingModelViewSet):
         "provider",
         DateColumn("created_at", label=_("Created")),
         DateColumn("paid_at", label=_("Paid")),
+        TransferColumn("transfer", label=""),
     ]
     list_filter = ["status", "currency", "provider", "created_at"]
     list_export = [
@@ -101,6 +123,11 @@ class ContributionViewSet(FundraisingModelViewSet):
         "reference", "status", "amount_minor", "currency", "provider", "language",
         "created_at", "paid_at", "appeal", "variant",
     ]
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [
+            path("transfer/<int:pk>/", transfer_view, name="transfer"),
+        ]
 
 
 class PledgeViewSet(FundraisingModelViewSet):
@@ -134,37 +161,6 @@ class PledgeViewSet(FundraisingModelViewSet):
     ]
 
 
-def dashboard_view(request):
-    from .charts import bar_chart_svg
-    from .dashboard import build_dashboard
-    from .goal import minor_exponent, public_figures
-    from .templatetags.funding_tags import whole_money
-
-    if not request.user.has_perm(DASHBOARD_PERMISSION):
-        raise PermissionDenied
-    data = build_dashboard()
-    currency = data.progress.currency
-    scale = 10 ** minor_exponent(currency)
-    chart = bar_chart_svg(
-        [(item.month, item.amount_minor / scale) for item in data.revenue],
-        title=str(_("Money received per month (%(currency)s)") % {"currency": currency}),
-        value_label=lambda value: whole_money(int(value), currency),
-    )
-    return render(
-        request,
-        "support/staff/dashboard.html",
-        {
-            "data": data,
-            "funding": public_figures(data.progress, "exact"),
-            "raised": format_money(data.progress.raised_minor, currency),
-            "goal": format_money(data.progress.goal_minor, currency),
-            "one_off": format_money(data.progress.one_off_minor, currency),
-            "mrr": format_money(data.mrr_minor, currency),
-            "chart": chart,
-        },
-    )
-
-
 class DashboardViewSet(ViewSet):
     name = "fundraising"
     icon = "view"
@@ -180,8 +176,6 @@ class DashboardViewSet(ViewSet):
 
     @property
     def menu_url(self):
-        from django.urls import reverse
-
         return reverse("fundraising:index")
 
     def get_urlpatterns(self):

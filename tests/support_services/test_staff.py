@@ -158,3 +158,58 @@ def test_dashboard_shows_this_month_against_the_goal_with_an_svg_chart(client, s
     assert 'data-figure="new">2' in page
     assert "<svg" in page and 'class="chart__bar"' in page
     assert "<progress" in page
+
+
+def _yesterday():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return (timezone.localdate() - timedelta(days=1)).isoformat()
+
+
+def _pending_transfer(email="transfer@example.org", amount_minor=2500):
+    from samizdat.support.models import Contribution
+
+    from .conftest import make_supporter
+
+    return Contribution.objects.create(
+        supporter=make_supporter(email), provider="bank_transfer", status="pending",
+        amount_minor=amount_minor, currency="EUR", language="en",
+    )
+
+
+def test_fundraising_staff_confirm_a_bank_transfer_into_the_ledger(
+    client, staff_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    from samizdat.support.models import LedgerEntry
+
+    gift = _pending_transfer()
+    login_verified(client, staff_user("fina", [FUNDRAISING]))
+    listing = client.get("/admin/fundraising/contributions/").content.decode()
+    url = f"/admin/fundraising/contributions/transfer/{gift.pk}/"
+    assert f'href="{url}"' in listing
+
+    bad = client.post(url, {"amount": "abc", "received_on": _yesterday()})
+    assert bad.status_code == 200 and "error-message" in bad.content.decode()
+    assert not LedgerEntry.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"amount": "25", "received_on": _yesterday()})
+    assert response.status_code == 302
+    gift.refresh_from_db()
+    assert gift.status == "paid"
+    [entry] = LedgerEntry.objects.all()
+    assert (entry.kind, entry.amount_minor, entry.currency) == ("payment", 2500, "EUR")
+    assert mailoutbox[-1].to == ["transfer@example.org"]
+    assert f'href="{url}"' not in client.get("/admin/fundraising/contributions/").content.decode()
+
+
+def test_editors_cannot_confirm_bank_transfers(client, staff_user):
+    gift = _pending_transfer()
+    login_verified(client, staff_user("ed", ["Editor"]))
+    response = client.post(f"/admin/fundraising/contributions/transfer/{gift.pk}/",
+                           {"amount": "25", "received_on": _yesterday()})
+    assert response.status_code in (302, 403)
+    gift.refresh_from_db()
+    assert gift.status == "pending"

@@ -67,6 +67,7 @@ class FundingGoal(ClusterableModel, BaseGenericSetting):
         verbose_name = _("funding goal")
         permissions = [
             ("view_fundraising_dashboard", _("Can see the fundraising dashboard")),
+            ("confirm_bank_transfer", _("Can confirm that a bank transfer arrived")),
         ]
 
     def rate_map(self):
