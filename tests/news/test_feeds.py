@@ -12,7 +12,10 @@ from . import discovery_factories as make
 
 pytestmark = pytest.mark.django_db
 
-ARTICLE = "/news/river-port-strike-enters-third-week/"
+
+@pytest.fixture
+def newsroom(db):
+    return make.newsroom()
 
 
 def parse(client, url):
@@ -29,27 +32,29 @@ def entry_for(parsed, link):
     return matches[0]
 
 
-@pytest.mark.parametrize("kind", ["rss", "atom"])
-@pytest.mark.parametrize("prefix, language", [("", "en"), ("/ru", "ru")])
-def test_site_feed_carries_the_full_text_of_each_article(client, demo_site, kind, prefix, language):
-    parsed = parse(client, f"{prefix}/feeds/{kind}/")
-    assert parsed.version == ("rss20" if kind == "rss" else "atom10")
-    assert parsed.feed.title == "The Northern Ledger"
-    assert parsed.feed.language == language
-    assert parsed.entries
-    for entry in parsed.entries:
-        assert entry.link.startswith(f"http://testserver{prefix}/")
-        body = entry.content[0].value
-        assert body.count("<p>") >= 2, entry.link
-        assert len(body) > len(entry.summary)
-        assert entry.authors and entry.authors[0].name
-        assert entry.published_parsed
-        if kind == "atom":
-            assert entry.updated_parsed
+def test_site_feeds_carry_the_full_text_of_the_demo_articles_in_each_language(
+    client, demo_site
+):
+    for prefix, language in (("", "en"), ("/ru", "ru")):
+        for kind, version in (("rss", "rss20"), ("atom", "atom10")):
+            parsed = parse(client, f"{prefix}/feeds/{kind}/")
+            assert parsed.version == version
+            assert parsed.feed.title == "The Northern Ledger"
+            assert parsed.feed.language == language
+            assert parsed.entries
+            for entry in parsed.entries:
+                assert entry.link.startswith(f"http://testserver{prefix}/")
+                body = entry.content[0].value
+                assert body.count("<p>") >= 2, entry.link
+                assert len(body) > len(entry.summary)
+                assert entry.authors and entry.authors[0].name
+                assert entry.published_parsed
+                if kind == "atom":
+                    assert entry.updated_parsed
 
 
 @pytest.mark.parametrize("kind", ["rss", "atom"])
-def test_feed_item_has_authors_tags_standfirst_and_absolute_image_urls(client, demo_site, kind):
+def test_feed_item_has_authors_tags_standfirst_and_absolute_image_urls(client, newsroom, kind):
     anna, north = make.author("anna-weiss"), make.author("k-north")
     linked = make.publish_article(make.section("news"), "Linked story", authors=[anna])
     image = make.picture("Harbour at dawn", credit="Kremlin.ru")
@@ -90,7 +95,7 @@ def test_feed_item_has_authors_tags_standfirst_and_absolute_image_urls(client, d
     assert int(media["width"]) == 960
 
 
-def test_feed_text_is_escaped_not_interpreted(client, demo_site):
+def test_feed_text_is_escaped_not_interpreted(client, newsroom):
     article = make.publish_article(
         make.section("news"),
         "Title </title><script>x</script>",
@@ -104,7 +109,8 @@ def test_feed_text_is_escaped_not_interpreted(client, demo_site):
 
 
 @pytest.mark.parametrize("kind", ["rss", "atom"])
-def test_section_feed_lists_only_that_sections_articles(client, demo_site, kind):
+def test_section_feed_lists_only_that_sections_articles(client, newsroom, kind):
+    make.publish_article(make.section("news"), "Only in news", authors=[make.author("staff")])
     culture = make.publish_article(
         make.section("culture"), "Only in culture", authors=[make.author("staff")]
     )
@@ -117,7 +123,8 @@ def test_section_feed_lists_only_that_sections_articles(client, demo_site, kind)
     assert f"http://testserver/culture/{culture.slug}/" in [e.link for e in culture_feed.entries]
 
 
-def test_russian_section_feed_is_in_russian(client, demo_site):
+def test_russian_section_feed_is_in_russian(client, newsroom):
+    make.publish_article(make.section("news", "ru"), "Новость", authors=[make.author("staff")])
     parsed = parse(client, "/ru/feeds/sections/news/rss/")
     assert parsed.feed.title == "The Northern Ledger: Новости"
     assert parsed.feed.language == "ru"
@@ -126,7 +133,7 @@ def test_russian_section_feed_is_in_russian(client, demo_site):
 
 
 @pytest.mark.parametrize("kind", ["rss", "atom"])
-def test_author_feed_lists_only_that_authors_articles_in_that_language(client, demo_site, kind):
+def test_author_feed_lists_only_that_authors_articles_in_that_language(client, newsroom, kind):
     solo = make.author("solo-writer", "Solo Writer")
     english = make.publish_article(make.section("business"), "Solo in English", authors=[solo])
     russian = make.translate(english, "ru", "Соло по-русски")
@@ -141,7 +148,7 @@ def test_author_feed_lists_only_that_authors_articles_in_that_language(client, d
     assert ru_feed.entries[0].link == f"http://testserver/ru/business/{english.slug}/"
 
 
-def test_drafts_are_not_in_feeds(client, demo_site):
+def test_drafts_are_not_in_feeds(client, newsroom):
     draft = make.publish_article(
         make.section("news"), "Draft story", authors=[make.author("staff")], live=False
     )
@@ -158,15 +165,22 @@ def test_drafts_are_not_in_feeds(client, demo_site):
         "/ru/feeds/sections/no-such-section/rss/",
         "/feeds/authors/no-such-author/rss/",
         "/ru/feeds/authors/no-such-author/atom/",
-        "/feeds/sections/river-port-strike-enters-third-week/rss/",
     ],
 )
-def test_feed_for_an_unknown_section_or_author_is_404(client, demo_site, url):
+def test_feed_for_an_unknown_section_or_author_is_404(client, newsroom, url):
     assert client.get(url).status_code == 404
 
 
+def test_feed_for_an_article_slug_or_an_unpublished_section_is_404(client, newsroom):
+    article = make.publish_article(make.section("news"), "A story", authors=[make.author("staff")])
+    assert client.get(f"/feeds/sections/{article.slug}/rss/").status_code == 404
+    make.section("opinion").unpublish()
+    assert client.get("/feeds/sections/opinion/atom/").status_code == 404
+    assert client.get("/ru/feeds/sections/opinion/atom/").status_code == 200
+
+
 @pytest.mark.parametrize("url", ["/feeds/rss/", "/ru/feeds/atom/", "/feeds/authors/staff/rss/"])
-def test_feeds_are_cacheable_and_set_no_cookie(client, demo_site, url):
+def test_feeds_are_cacheable_and_set_no_cookie(client, newsroom, url):
     response = client.get(url)
     assert not response.cookies
     assert "public" in response["Cache-Control"]
@@ -174,16 +188,21 @@ def test_feeds_are_cacheable_and_set_no_cookie(client, demo_site, url):
     assert response["Last-Modified"]
 
 
-def test_feed_queries_do_not_grow_with_the_number_of_articles(client, demo_site):
+def test_feed_queries_do_not_grow_with_the_number_of_articles(client, newsroom):
     def queries(url):
         client.get(url)  # renditions are made on the first request
         with CaptureQueriesContext(connection) as context:
             assert client.get(url).status_code == 200
         return len(context.captured_queries)
 
+    staff, anna = make.author("staff"), make.author("anna-weiss")
+    for number in range(2):
+        make.publish_article(
+            make.section("opinion"), f"Opinion {number}", authors=[staff], tags=["first"],
+            image=make.picture(f"First picture {number}"),
+        )
     for url in ("/feeds/rss/", "/feeds/sections/opinion/atom/", "/feeds/authors/staff/rss/"):
         before = queries(url)
-        staff, anna = make.author("staff"), make.author("anna-weiss")
         for number in range(4):
             make.publish_article(
                 make.section("opinion"),
@@ -196,10 +215,11 @@ def test_feed_queries_do_not_grow_with_the_number_of_articles(client, demo_site)
         assert queries(url) == before, url
 
 
-def test_every_page_announces_the_feeds_of_its_language(client, demo_site):
+def test_every_page_announces_the_feeds_of_its_language(client, newsroom):
+    story = make.publish_article(make.section("news"), "A story", authors=[make.author("staff")])
     home = client.get("/").content.decode()
     ru_home = client.get("/ru/").content.decode()
-    article = client.get(ARTICLE).content.decode()
+    article = client.get(f"/news/{story.slug}/").content.decode()
     assert '<link rel="alternate" type="application/rss+xml"' in home
     assert 'href="/feeds/rss/"' in home and 'href="/feeds/atom/"' in home
     assert 'href="/ru/feeds/rss/"' in ru_home and 'href="/ru/feeds/atom/"' in ru_home
@@ -208,7 +228,7 @@ def test_every_page_announces_the_feeds_of_its_language(client, demo_site):
     )
 
 
-def test_section_and_author_pages_announce_their_own_feeds(client, demo_site):
+def test_section_and_author_pages_announce_their_own_feeds(client, newsroom):
     section = client.get("/ru/news/").content.decode()
     author = client.get("/authors/anna-weiss/").content.decode()
     assert 'href="/ru/feeds/sections/news/rss/"' in section
@@ -218,7 +238,7 @@ def test_section_and_author_pages_announce_their_own_feeds(client, demo_site):
     assert "/feeds/sections/" not in author
 
 
-def test_announced_feeds_resolve_to_parsable_feeds(client, demo_site):
+def test_announced_feeds_resolve_to_parsable_feeds(client, newsroom):
     page = client.get("/culture/").content.decode()
     hrefs = re.findall(
         r'<link rel="alternate" type="application/(?:rss|atom)\+xml"[^>]*href="([^"]+)"', page
@@ -228,7 +248,7 @@ def test_announced_feeds_resolve_to_parsable_feeds(client, demo_site):
         parse(client, href)
 
 
-def test_footer_links_to_the_feeds(client, demo_site):
+def test_footer_links_to_the_feeds(client, newsroom):
     page = client.get("/ru/").content.decode()
     footer = page[page.index('<footer class="site-footer">'):]
     assert 'href="/ru/feeds/rss/"' in footer
