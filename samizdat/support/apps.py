@@ -6,6 +6,8 @@ class SupportConfig(AppConfig):
     label = "support"
 
     def ready(self):
+        from .staff import connect_post_migrate
         from .tasks import connect_signals
 
         connect_signals()
+        connect_post_migrate(self)

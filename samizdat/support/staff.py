@@ -41,3 +41,22 @@ def ensure_fundraising_group():
     group, _created = Group.objects.get_or_create(name=FUNDRAISING)
     group.permissions.add(*_permissions(PERMISSIONS))
     return group
+
+
+def _after_migrate(sender, app_config=None, using="default", verbosity=1, **kwargs):
+    """After `migrate`, make sure the group exists (so no deploy step can be forgotten).
+
+    The support app's own permissions are created by Django's receiver,
+    which may run after this one; creating them first is harmless
+    (idempotent) and makes the order irrelevant.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    create_permissions(sender, verbosity=0, using=using)
+    ensure_fundraising_group()
+
+
+def connect_post_migrate(app_config):
+    from django.db.models.signals import post_migrate
+
+    post_migrate.connect(_after_migrate, sender=app_config, dispatch_uid="support.fundraising")

@@ -58,13 +58,24 @@ def test_setup_fundraising_is_idempotent_and_adds_users(staff_user, django_user_
     assert not user.has_perm("support.change_contribution")
 
 
-def test_setup_fundraising_refuses_an_unknown_user_and_changes_nothing():
-    from django.contrib.auth.models import Group
+def test_setup_fundraising_refuses_an_unknown_user_and_changes_nothing(django_user_model):
     from django.core.management.base import CommandError
 
+    known = django_user_model.objects.create_user(username="fina", password="x")
     with pytest.raises(CommandError):
-        call_command("setup_fundraising", "--add-user", "nobody", stdout=io.StringIO())
-    assert not Group.objects.filter(name=FUNDRAISING).exists()
+        call_command("setup_fundraising", "--add-user", "fina", "--add-user", "nobody",
+                     stdout=io.StringIO())
+    assert not known.groups.exists()
+
+
+def test_migrate_creates_the_fundraising_group_with_its_permissions():
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.get(name=FUNDRAISING)
+    codenames = set(group.permissions.values_list("codename", flat=True))
+    assert {"view_contribution", "view_pledge", "view_fundraising_dashboard",
+            "confirm_bank_transfer"} <= codenames
+    assert not codenames & {"change_contribution", "delete_contribution", "change_pledge"}
 
 
 @pytest.mark.parametrize("group", ["Editor", "Reporter"])
