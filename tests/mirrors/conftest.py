@@ -1,0 +1,117 @@
+"""Fixtures for the mirrors tests: a signing key, a demo export, static servers."""
+
+import contextlib
+import functools
+import http.server
+import socket
+import threading
+import urllib.parse
+from pathlib import Path
+
+import pytest
+from django.db import transaction
+from django.test.utils import override_settings
+
+from samizdat.mirrors.signing import SecretKey
+
+PRIMARY = "https://news.example.org"
+DONATION = "https://give.example.net"
+PORTS = range(8140, 8150)
+
+
+@pytest.fixture
+def signing_key(settings, tmp_path, monkeypatch):
+    """A fresh key in the setting (the environment variable cleared)."""
+    monkeypatch.delenv("SAMIZDAT_MIRROR_SIGNING_KEY", raising=False)
+    key = SecretKey.generate()
+    settings.SAMIZDAT_MIRROR_SIGNING_KEY = key.file_text()
+    settings.SAMIZDAT_MIRROR_KEY_ROTATIONS_DIR = tmp_path / "rotations"
+    settings.SITE_URL = PRIMARY
+    settings.SAMIZDAT_DONATION_ORIGIN = DONATION
+    settings.SAMIZDAT_ONION_URL = ""
+    return key
+
+
+def export(outdir, **kwargs):
+    from samizdat.mirrors.export import export_site
+
+    kwargs.setdefault("jobs", 1)
+    kwargs.setdefault("progress", False)
+    return export_site(outdir, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def demo_export(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo site exported once per module; the database is rolled back after.
+
+    Returns (folder, public key, {page paths that are published}).
+    """
+    from samizdat.mirrors.urlset import page_paths
+    from samizdat.news.demo import build_demo_site
+
+    base = tmp_path_factory.mktemp("demo-export")
+    key = SecretKey.generate()
+    overrides = override_settings(
+        MEDIA_ROOT=base / "media",
+        ALLOWED_HOSTS=["*"],
+        SITE_URL=PRIMARY,
+        SAMIZDAT_DONATION_ORIGIN=DONATION,
+        SAMIZDAT_ONION_URL="",
+        SAMIZDAT_MIRROR_SIGNING_KEY=key.file_text(),
+        SAMIZDAT_MIRROR_KEY_ROTATIONS_DIR=base / "rotations",
+        TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                            "LOCATION": "mirrors-export"}},
+    )
+    with django_db_blocker.unblock(), overrides, transaction.atomic():
+        from django.core.cache import cache
+
+        cache.clear()
+        build_demo_site()
+        published = set(page_paths().values())
+        export(base / "out")
+        transaction.set_rollback(True)
+    return base / "out", key.public_key, published
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    prefix = "/"
+
+    def log_message(self, *args):
+        pass
+
+    def translate_path(self, path):
+        if not path.startswith(self.prefix):
+            return str(Path(self.directory) / ".not-under-prefix" / "missing")
+        return super().translate_path("/" + path[len(self.prefix):])
+
+
+@contextlib.contextmanager
+def serve(directory, prefix="/"):
+    """Serve a folder on a free loopback port from PORTS, optionally under a sub-path."""
+    handler = type("Handler", (_Quiet,), {"prefix": prefix})
+    server = None
+    for port in PORTS:
+        try:
+            server = http.server.ThreadingHTTPServer(
+                ("127.0.0.1", port), functools.partial(handler, directory=str(directory)))
+            break
+        except OSError:
+            continue
+    if server is None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+        server = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{prefix}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def same_origin(url, base):
+    a, b = urllib.parse.urlsplit(url), urllib.parse.urlsplit(base)
+    return (a.scheme, a.netloc) == (b.scheme, b.netloc)
