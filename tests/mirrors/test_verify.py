@@ -1,0 +1,110 @@
+"""Tampering is caught and named: by verify_export and by the stock minisign."""
+
+import shutil
+import subprocess
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from samizdat.mirrors.manifest import MANIFEST_NAME
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def copy(demo_export, tmp_path):
+    folder, key, _published = demo_export
+    target = tmp_path / "copy"
+    shutil.copytree(folder, target)
+    pub = tmp_path / "key.pub"
+    pub.write_text(key.file_text())
+    return target, pub
+
+
+def verify(target, pub):
+    call_command("verify_export", str(target), public_key=str(pub))
+
+
+def test_verify_export_accepts_an_untouched_copy(copy, capsys):
+    target, pub = copy
+    verify(target, pub)
+    assert "OK" in capsys.readouterr().out
+
+
+def test_one_changed_byte_fails_and_names_the_file(copy, capsys):
+    target, pub = copy
+    page = target / "news" / "index.html"
+    data = bytearray(page.read_bytes())
+    data[200] ^= 1
+    page.write_bytes(bytes(data))
+    with pytest.raises(CommandError):
+        verify(target, pub)
+    assert "news/index.html" in capsys.readouterr().err
+
+
+def test_missing_file_fails_and_names_it(copy, capsys):
+    target, pub = copy
+    (target / "robots.txt").unlink()
+    with pytest.raises(CommandError):
+        verify(target, pub)
+    assert "robots.txt: missing" in capsys.readouterr().err
+
+
+def test_unlisted_extra_file_fails_and_names_it(copy, capsys):
+    target, pub = copy
+    (target / "news" / "extra.js").write_text("alert(1)")
+    with pytest.raises(CommandError):
+        verify(target, pub)
+    assert "news/extra.js: not listed" in capsys.readouterr().err
+
+
+def test_edited_manifest_fails_signature_for_us_and_for_minisign(copy, capsys):
+    target, pub = copy
+    manifest = target / MANIFEST_NAME
+    manifest.write_text(manifest.read_text().replace("robots.txt", "robots.txx"))
+    with pytest.raises(CommandError):
+        verify(target, pub)
+    assert "signature does not match" in capsys.readouterr().err
+    run = subprocess.run(["minisign", "-V", "-p", str(pub), "-m", str(manifest)],
+                         capture_output=True, text=True)
+    assert run.returncode != 0
+
+
+def test_malformed_manifest_with_valid_signature_is_a_clear_error(copy, tmp_path, capsys):
+    from samizdat.mirrors.signing import SecretKey
+
+    target, _pub = copy
+    key = SecretKey.generate()
+    bad = b"not a manifest\n"
+    (target / MANIFEST_NAME).write_bytes(bad)
+    (target / (MANIFEST_NAME + ".minisig")).write_text(key.sign(bad, "x"))
+    pub = tmp_path / "other.pub"
+    pub.write_text(key.public_key.file_text())
+    with pytest.raises(CommandError):
+        verify(target, pub)
+    assert "not a samizdat manifest" in capsys.readouterr().err
+
+
+def test_copy_signed_by_another_key_is_rejected(copy, tmp_path, capsys):
+    from samizdat.mirrors.signing import SecretKey
+
+    target, _pub = copy
+    other = tmp_path / "other.pub"
+    other.write_text(SecretKey.generate().public_key.file_text())
+    with pytest.raises(CommandError):
+        verify(target, other)
+    assert "expected key" in capsys.readouterr().err
+
+
+def test_verify_export_over_http_names_a_changed_file(copy):
+    from samizdat.mirrors.signing import PublicKey
+    from samizdat.mirrors.verify import verify_url
+
+    from .conftest import serve
+
+    target, pub = copy
+    (target / "mirrors" / "index.html").write_text("<p>changed</p>")
+    with serve(target) as base:
+        report = verify_url(base, PublicKey.from_text(pub.read_text()))
+    assert [p.path for p in report.problems] == ["mirrors/index.html"]
