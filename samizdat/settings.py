@@ -386,6 +386,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", Tr
 
 # Two-factor sign-in (django-otp: TOTP + single-use recovery codes).
 # Mandatory for superusers, members of these groups and holders of these
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"),
+                  "samizdat.security.middleware.NullOriginSameSiteMiddleware")
 # permissions; SAMIZDAT_2FA_REQUIRED_FOR_ALL=1 makes it mandatory for all staff.
 SAMIZDAT_2FA_REQUIRED_FOR_ALL = env_bool("SAMIZDAT_2FA_REQUIRED_FOR_ALL", False)
 SAMIZDAT_2FA_REQUIRED_GROUPS = env_list("SAMIZDAT_2FA_REQUIRED_GROUPS", "Fundraising")

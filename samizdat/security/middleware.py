@@ -44,3 +44,24 @@ class PermissionsPolicyMiddleware:
         if self.value and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = self.value
         return response
+
+
+class NullOriginSameSiteMiddleware:
+    """Let same-origin form posts pass Django's CSRF origin check under no-referrer.
+
+    With `Referrer-Policy: no-referrer` browsers send `Origin: null` on form
+    posts (Fetch standard), which Django's CsrfViewMiddleware rejects. When the
+    browser's own `Sec-Fetch-Site: same-origin` (a header pages cannot forge)
+    vouches for the request, the null origin is replaced by ours; cross-site
+    posts still fail, and the CSRF token is still checked. Must come before
+    CsrfViewMiddleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        meta = request.META
+        if meta.get("HTTP_ORIGIN") == "null" and meta.get("HTTP_SEC_FETCH_SITE") == "same-origin":
+            meta["HTTP_ORIGIN"] = f"{request.scheme}://{request.get_host()}"
+        return self.get_response(request)

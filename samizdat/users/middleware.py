@@ -9,7 +9,7 @@ from django.urls import reverse
 from .two_factor import has_second_factor, requires_two_factor
 
 # Admin paths reachable after the password step but before the second factor.
-EXEMPT = ("login/", "logout/", "password_reset/", "2fa/", "jsi18n/")
+EXEMPT = ("login/", "logout/", "password_reset/", "2fa/", "jsi18n/", "sprite/")
 
 
 class AdminTwoFactorMiddleware:
