@@ -9,9 +9,10 @@ deliveries write the ledger once.
 """
 
 import logging
+import time
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from . import ledger
@@ -40,10 +41,21 @@ def receive(alias, delivery):
         return 400, f"invalid event: {exc}"
     if not provider.handles(parsed.type):
         return 200, "ignored"
-    record, created = record_event(alias, parsed)
-    if record.applied_at is None:
-        apply_event(record)
-    return 200, "ok" if created else "duplicate"
+    for attempt in range(5):
+        try:
+            record, created = record_event(alias, parsed)
+            if record.applied_at is None:
+                apply_event(record)
+            return 200, "ok" if created else "duplicate"
+        except OperationalError as exc:
+            # SQLite can report a busy database at once instead of waiting. Try
+            # again briefly, then ask the provider to redeliver (it will: the
+            # event id makes the redelivery harmless).
+            if "locked" not in str(exc):
+                raise
+            logger.info("database busy applying %s %s (attempt %d)", alias, parsed.id, attempt)
+            time.sleep(0.05 * 2**attempt)
+    return 503, "busy, retry later"
 
 
 def record_event(alias, parsed):

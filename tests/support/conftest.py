@@ -112,3 +112,89 @@ def recorder():
     rec = Recorder()
     yield rec
     rec.close()
+
+
+LOCALSTRIPE_PORT = 8121  # this suite's range is 8120-8129
+
+
+@pytest.fixture(scope="session")
+def localstripe():
+    """localstripe 1.15.10 in a subprocess on 127.0.0.1; yields its base URL."""
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", LOCALSTRIPE_PORT)) == 0:
+            pytest.fail(f"port {LOCALSTRIPE_PORT} is busy; cannot start localstripe")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.localstripe_launcher", str(LOCALSTRIPE_PORT)],
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{LOCALSTRIPE_PORT}"
+    for _attempt in range(100):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", LOCALSTRIPE_PORT)) == 0:
+                break
+        if process.poll() is not None:
+            pytest.fail("localstripe exited at start")
+        time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("localstripe did not start")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def stripe_client(localstripe):
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{localstripe}/_config/data", method="DELETE"))
+    import stripe
+
+    return stripe.StripeClient("sk_test_samizdat", base_addresses={"api": localstripe},
+                               max_network_retries=0)
+
+
+def wait_for(predicate, attempts=150):
+    """Poll until localstripe's asynchronous webhooks have had their effect."""
+    check = settled(predicate)
+    for _attempt in range(attempts):
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()
+
+
+def settled(predicate):
+    """A predicate that reads as False while SQLite reports the live server's write lock."""
+    from django.db import OperationalError
+
+    def check():
+        try:
+            return predicate()
+        except OperationalError:
+            return False
+
+    return check
+
+
+@pytest.fixture(scope="module")
+def no_fundraising_group_hook():
+    """Transactional tests flush the database, which re-sends post_migrate; the Fundraising
+    group hook (samizdat/support/staff.py) then looks for wagtailadmin's permission before
+    wagtail.admin has recreated it. Money tests need no staff group, so skip the hook."""
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    config = apps.get_app_config("support")
+    disconnected = post_migrate.disconnect(sender=config, dispatch_uid="support.fundraising")
+    yield
+    if disconnected:
+        from samizdat.support import staff
+
+        staff.connect_post_migrate(config)

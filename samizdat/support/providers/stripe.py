@@ -132,7 +132,7 @@ class StripeProvider(PaymentProvider):
         amount_minor = amount_minor or pledge.amount_minor
         frequency = frequency or pledge.frequency
         try:
-            subscription = self._subscription(pledge)
+            subscription = self._subscription(pledge).to_dict()
             item = subscription["items"]["data"][0]
             plan = item.get("plan") or {}
             product = _id(plan.get("product"))
