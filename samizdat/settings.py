@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "samizdat.news.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -262,6 +263,24 @@ SAMIZDAT_PERIODIC_JOBS = [
 ]
 
 # --- Caching and publishing (news) -------------------------------------------
+# Anonymous pages: `Cache-Control: public, max-age=<BROWSER>, s-maxage=<CACHE>`
+# (SAMIZDAT_PAGE_CACHE_SECONDS above); staff, admin, previews and cookie-setting
+# responses get `private, no-store`. The in-app full-page cache (news/pagecache.py)
+# keeps anonymous pages in the "pages" cache; publishing purges it and, when
+# FRONTEND_CACHE_PURGE_URL is set, the frontend cache (news/signal_handlers.py).
+SAMIZDAT_PAGE_CACHE = env_bool("SAMIZDAT_PAGE_CACHE", True)
+SAMIZDAT_PAGE_BROWSER_SECONDS = int(os.environ.get("SAMIZDAT_PAGE_BROWSER_SECONDS", "60"))
+SAMIZDAT_PAGE_CACHE_ALIAS = "pages"
+# Shared by every worker process (and by run_periodic, which publishes): Redis
+# when configured, else files under var/, never per-process memory.
+CACHES[SAMIZDAT_PAGE_CACHE_ALIAS] = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+     "KEY_PREFIX": "samizdat-pages", "TIMEOUT": SAMIZDAT_PAGE_CACHE_SECONDS}
+    if REDIS_URL else
+    {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+     "LOCATION": os.environ.get("SAMIZDAT_PAGE_CACHE_DIR", str(VAR_DIR / "pagecache")),
+     "TIMEOUT": SAMIZDAT_PAGE_CACHE_SECONDS, "OPTIONS": {"MAX_ENTRIES": 5000}}
+)
 
 # --- Reader contributions (support) ------------------------------------------
 # Payment providers by alias, like CACHES: the alias is the webhook path

@@ -1,0 +1,166 @@
+"""Cache-Control for every response, and a full-page cache for anonymous readers.
+
+An anonymous reader's page is the same for everyone, so a shared cache (nginx,
+a CDN) may keep it: it gets `public, max-age, s-maxage`. Staff (who carry a
+session cookie), the admin, previews and any response that sets a cookie get
+`private, no-store` instead, so no shared cache ever stores them.
+
+For a host without a CDN the middleware also keeps those public pages in
+Django's cache (SAMIZDAT_PAGE_CACHE, on by default). Entries live under a
+generation token; publishing, unpublishing, moving or deleting a page
+replaces the token (signal_handlers.py), so every old entry is dropped at once
+in every process that shares the cache.
+"""
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpResponse
+from django.utils.cache import cc_delim_re, patch_cache_control
+from django.utils.translation import get_language_from_path
+
+GENERATION_KEY = "samizdat:pagecache:generation"
+PUBLIC_STATUSES = {200, 203, 204, 301, 404, 410}
+# Vary values that do not split what a cookie-less reader gets: the language
+# comes from the path, and a compressing proxy handles encodings itself.
+HARMLESS_VARY = {"cookie", "accept-language", "accept-encoding"}
+MAX_QUERY_LENGTH = 512
+CACHE_HEADER = "X-Page-Cache"
+
+
+def page_cache():
+    alias = getattr(settings, "SAMIZDAT_PAGE_CACHE_ALIAS", "default")
+    return caches[alias if alias in settings.CACHES else "default"]
+
+
+def current_generation(cache=None):
+    cache = cache or page_cache()
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        # Never fall back to a fixed value: entries stored under it before an
+        # eviction of this key would come back to life.
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
+        generation = cache.get(GENERATION_KEY)
+    return generation
+
+
+def new_generation():
+    """Forget every cached page (called when published content changes)."""
+    page_cache().set(GENERATION_KEY, uuid.uuid4().hex, None)
+
+
+def admin_prefix():
+    return f"/{settings.WAGTAIL_ADMIN_PATH}/"
+
+
+def is_staff_request(request):
+    """Staff sign in; readers never get a session, so its cookie marks staff."""
+    return settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
+def is_dummy(request):
+    """Wagtail's previews and moderation views run the middleware on a fake
+    request for the page's public URL: never serve or store those."""
+    return getattr(request, "is_dummy", False) or getattr(request, "is_preview", False)
+
+
+def is_private(request, response):
+    return (
+        request.path_info.startswith(admin_prefix())
+        or is_staff_request(request)
+        or is_dummy(request)
+        or bool(response.cookies)
+    )
+
+
+def set_cache_control(request, response):
+    """Public for anonymous GETs, private/no-store for everything personal."""
+    if request.method not in ("GET", "HEAD"):
+        return
+    if is_private(request, response):
+        current = response.get("Cache-Control", "").lower()
+        if "private" not in current and "no-store" not in current:
+            response.headers.pop("Cache-Control", None)
+            patch_cache_control(response, private=True, no_store=True)
+        return
+    if response.status_code in PUBLIC_STATUSES and not response.has_header("Cache-Control"):
+        patch_cache_control(
+            response,
+            public=True,
+            max_age=settings.SAMIZDAT_PAGE_BROWSER_SECONDS,
+            s_maxage=settings.SAMIZDAT_PAGE_CACHE_SECONDS,
+        )
+    if "public" in response.get("Cache-Control", "") and response.has_header("Vary"):
+        # The language is in the path (English unprefixed), never negotiated,
+        # so a shared cache need not keep one copy per Accept-Language.
+        vary = [v for v in cc_delim_re.split(response["Vary"]) if v.lower() != "accept-language"]
+        if vary:
+            response["Vary"] = ", ".join(vary)
+        else:
+            del response["Vary"]
+
+
+def can_use_cache(request):
+    return (
+        getattr(settings, "SAMIZDAT_PAGE_CACHE", True)
+        and request.method == "GET"
+        and not is_dummy(request)
+        and not request.path_info.startswith(admin_prefix())
+        and not is_staff_request(request)
+        and "messages" not in request.COOKIES
+        and len(request.META.get("QUERY_STRING", "")) <= MAX_QUERY_LENGTH
+    )
+
+
+def cache_key(request, generation):
+    language = get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+    raw = "|".join(
+        (request.scheme, request.get_host(), request.path, request.META.get("QUERY_STRING", ""),
+         language)
+    )
+    return f"samizdat:page:{generation}:{hashlib.sha256(raw.encode()).hexdigest()}"
+
+
+def is_storable(response):
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    control = response.get("Cache-Control", "")
+    if "public" not in control or "no-store" in control:
+        return False
+    vary = {v.lower() for v in cc_delim_re.split(response.get("Vary", "")) if v}
+    return vary <= HARMLESS_VARY
+
+
+class PageCacheMiddleware:
+    """Serve and store anonymous pages; set Cache-Control on every response.
+
+    Placed right after SecurityMiddleware, so a hit skips sessions, CSRF and
+    the view, while the security headers are still added to it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not can_use_cache(request):
+            response = self.get_response(request)
+            set_cache_control(request, response)
+            return response
+        cache = page_cache()
+        key = cache_key(request, current_generation(cache))
+        stored = cache.get(key)
+        if stored is not None:
+            status, headers, content = stored
+            response = HttpResponse(content, status=status, headers=headers)
+            response[CACHE_HEADER] = "hit"
+            return response
+        response = self.get_response(request)
+        set_cache_control(request, response)
+        if is_storable(response):
+            headers = [(k, v) for k, v in response.items() if k != CACHE_HEADER]
+            cache.set(key, (response.status_code, headers, response.content),
+                      settings.SAMIZDAT_PAGE_CACHE_SECONDS)
+            response[CACHE_HEADER] = "miss"
+        return response
