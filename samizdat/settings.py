@@ -337,26 +337,6 @@ if os.environ.get("ANYMAIL_ESP"):
 # --- Appeals -----------------------------------------------------------------
 
 # --- Mirrors -----------------------------------------------------------------
-
-# --- Security and production --------------------------------------------------
-# Headers, staff sign-in and production knobs; docs/deploy.md and docs/privacy.md
-# explain each. Apps and middleware are added here so other blocks stay untouched.
-from samizdat.security.csp import admin_policy, public_policy  # noqa: E402
-
-INSTALLED_APPS += [
-    "samizdat.security",
-    "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
-    "axes",
-]
-_auth_index = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
-MIDDLEWARE[_auth_index + 1:_auth_index + 1] = [
-    "django_otp.middleware.OTPMiddleware",
-    "samizdat.users.middleware.AdminTwoFactorMiddleware",
-]
-_security_index = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
-MIDDLEWARE[_security_index + 1:_security_index + 1] = [
 # Static signed copies of the site (docs/mirrors.md). The signing key is a
 # minisign secret key (manage.py mirror_keygen): its text in the environment,
 # or a file path.
@@ -383,9 +363,31 @@ SAMIZDAT_EXPORT_DEBOUNCE_SECONDS = int(os.environ.get("SAMIZDAT_EXPORT_DEBOUNCE_
 SAMIZDAT_EXPORT_PUBLISH_TARGETS = env_list("SAMIZDAT_EXPORT_PUBLISH_TARGETS")
 SAMIZDAT_EXPORT_S3_ENDPOINT_URL = os.environ.get("SAMIZDAT_EXPORT_S3_ENDPOINT_URL", "")
 MIDDLEWARE.append("samizdat.mirrors.middleware.OnionLocationMiddleware")
+
+# --- Security and production --------------------------------------------------
+# Headers, staff sign-in and production knobs; docs/deploy.md and docs/privacy.md
+# explain each. Apps and middleware are added here so other blocks stay untouched.
+from samizdat.security.csp import admin_policy, public_policy  # noqa: E402
+
+INSTALLED_APPS += [
+    "samizdat.security",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+]
+_auth_index = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+MIDDLEWARE[_auth_index + 1:_auth_index + 1] = [
+    "django_otp.middleware.OTPMiddleware",
+    "samizdat.users.middleware.AdminTwoFactorMiddleware",
+]
+_security_index = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
+MIDDLEWARE[_security_index + 1:_security_index + 1] = [
     "samizdat.security.middleware.SamizdatCSPMiddleware",
     "samizdat.security.middleware.PermissionsPolicyMiddleware",
 ]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"),
+                  "samizdat.security.middleware.NullOriginSameSiteMiddleware")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes requires
 
 # Content-Security-Policy (django-csp 4): own origin only on reader pages; the
@@ -405,8 +407,6 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", Tr
 
 # Two-factor sign-in (django-otp: TOTP + single-use recovery codes).
 # Mandatory for superusers, members of these groups and holders of these
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"),
-                  "samizdat.security.middleware.NullOriginSameSiteMiddleware")
 # permissions; SAMIZDAT_2FA_REQUIRED_FOR_ALL=1 makes it mandatory for all staff.
 SAMIZDAT_2FA_REQUIRED_FOR_ALL = env_bool("SAMIZDAT_2FA_REQUIRED_FOR_ALL", False)
 SAMIZDAT_2FA_REQUIRED_GROUPS = env_list("SAMIZDAT_2FA_REQUIRED_GROUPS", "Fundraising")
