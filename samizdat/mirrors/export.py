@@ -534,7 +534,11 @@ class Exporter:
         }
 
     def crawl(self, start):
-        pending = set(start)
+        # App endpoints first: once feeds are known, pages link to them right.
+        endpoints = {p for p in start if not urlset.is_wagtail_page(p)}
+        pending = set(start) - endpoints
+        found = self.render(endpoints)
+        pending |= {p for p in found if p not in self.records}
         while pending:
             found = self.render(pending)
             pending = {p for p in found if p not in self.records}
