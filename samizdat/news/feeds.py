@@ -2,7 +2,9 @@
 
 One feed per language: the URL's language prefix picks the home page whose
 articles are listed. Links in the feed are absolute on the host the feed was
-fetched from, so a mirror's feed points at the mirror.
+fetched from, so a mirror's feed points at the mirror. Feeds set no cookie
+and no Cache-Control of their own: the page-cache middleware makes them
+public and publishing purges them, like any anonymous page.
 """
 
 import mimetypes
@@ -15,7 +17,6 @@ from django.contrib.syndication.views import Feed
 from django.db.models import Prefetch
 from django.http import Http404
 from django.template.loader import render_to_string
-from django.utils.cache import patch_cache_control
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 from django.utils.translation import get_language
@@ -145,11 +146,6 @@ class ArticleFeed(Feed):
     """The site's latest articles in the current language."""
 
     feed_type = FullTextRssFeed
-
-    def __call__(self, request, *args, **kwargs):
-        response = super().__call__(request, *args, **kwargs)
-        patch_cache_control(response, public=True, max_age=settings.SAMIZDAT_PAGE_CACHE_SECONDS)
-        return response
 
     def get_object(self, request, *args, **kwargs):
         home = home_for(request, get_language() or settings.LANGUAGE_CODE)

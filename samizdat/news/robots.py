@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.utils.cache import patch_cache_control
 
 # Only the default admin path is listed: a newsroom that moved its admin to
 # a secret address should not have robots.txt announce it.
@@ -28,6 +27,4 @@ def robots_txt(request):
         f"Sitemap: {settings.SITE_URL}/sitemap.xml",
         f"Sitemap: {settings.SITE_URL}/news-sitemap.xml",
     ]
-    response = HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
-    patch_cache_control(response, public=True, max_age=settings.SAMIZDAT_PAGE_CACHE_SECONDS)
-    return response
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

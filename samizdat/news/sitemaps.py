@@ -12,13 +12,11 @@ from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps.views import sitemap as sitemap_view
 from django.db.models import Max, Q
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from wagtail.models import Page, Site
 
@@ -256,20 +254,12 @@ def sitemaps_for(request):
     }
 
 
-def cacheable(response):
-    """Sitemaps are the same for everyone: let shared caches keep them."""
-    patch_cache_control(response, public=True, max_age=settings.SAMIZDAT_PAGE_CACHE_SECONDS)
-    return response
-
-
 def sitemap(request):
     """Every public page of the site, with its translations as hreflang alternates."""
-    return cacheable(sitemap_view(request, sitemaps_for(request)))
+    return sitemap_view(request, sitemaps_for(request))
 
 
 def news_sitemap(request):
-    return cacheable(
-        sitemap_view(
-            request, {"news": NewsSitemap(request)}, template_name="news/sitemaps/news_sitemap.xml"
-        )
+    return sitemap_view(
+        request, {"news": NewsSitemap(request)}, template_name="news/sitemaps/news_sitemap.xml"
     )
