@@ -13,7 +13,8 @@ from django.db.models.signals import pre_save
 from samizdat.support.models import Contribution, LedgerEntry, ProviderEvent
 from samizdat.support.webhooks import receive
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True),
+pytestmark = [pytest.mark.postgres,
+              pytest.mark.django_db(transaction=True, serialized_rollback=True),
               pytest.mark.usefixtures("no_fundraising_group_hook")]
 
 THREADS = 5

@@ -15,7 +15,7 @@ from samizdat.support.models import LedgerEntry, Pledge, ProviderEvent
 
 from .conftest import STRIPE_WEBHOOK_SECRET, stripe_signature, wait_for
 
-pytestmark = [pytest.mark.django_db(transaction=True),
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
               pytest.mark.usefixtures("no_fundraising_group_hook")]
 
 

@@ -1,0 +1,51 @@
+"""The demo provider's whole flow in Chromium: page → method → simulated checkout → signed
+webhook → ledger → thank-you page, with JavaScript on and off."""
+
+import pytest
+
+from samizdat.support.models import LedgerEntry, Pledge
+
+from .conftest import settled
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.django_db(transaction=True, serialized_rollback=True),
+              pytest.mark.usefixtures("no_fundraising_group_hook")]
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
+def test_reader_gives_monthly_through_the_demo_provider(browser, live_server, javascript):
+    context = browser.new_context(java_script_enabled=javascript)
+    page = context.new_page()
+    foreign = []
+    page.on("request", lambda request: None if request.url.startswith(live_server.url)
+            else foreign.append(request.url))
+    page.goto(f"{live_server.url}/support/?appeal=spring&variant=b")
+    assert page.locator('a[data-frequency="monthly"][aria-current="true"]').count() == 1
+    page.get_by_label("$10.00").check()
+    page.fill("#id_email", "reader@example.org")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Card (demo)").click()
+    assert "SIMULATION" in page.content()
+    page.get_by_role("button", name="Pay (simulated)").click()
+    page.wait_for_url("**/support/thanks/**")
+    assert "Your regular contribution of $10.00 is active." in page.content()
+
+    pledge = Pledge.objects.get()
+    assert (pledge.status, pledge.amount_minor, pledge.appeal, pledge.variant) == (
+        "active", 1000, "spring", "b")
+    assert settled(lambda: LedgerEntry.objects.filter(pledge=pledge).count() == 1)()
+    assert foreign == []
+    assert {cookie["name"] for cookie in context.cookies()} <= {"csrftoken"}
+    context.close()
+
+
+def test_reader_sees_a_clear_error_and_no_pledge_for_a_bad_amount(browser, live_server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/ru/support/?frequency=once")
+    page.locator('input[name="amount"][value="other"]').check()
+    page.fill("#id_other_amount", "1,999")
+    page.locator("button.support__continue").click()
+    assert page.locator("#amount-error").count() == 1
+    assert not Pledge.objects.exists()
+    context.close()
