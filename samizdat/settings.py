@@ -362,7 +362,8 @@ SAMIZDAT_EXPORT_DEBOUNCE_SECONDS = int(os.environ.get("SAMIZDAT_EXPORT_DEBOUNCE_
 # Where the export is copied after each run: folders and s3://bucket/prefix URLs.
 SAMIZDAT_EXPORT_PUBLISH_TARGETS = env_list("SAMIZDAT_EXPORT_PUBLISH_TARGETS")
 SAMIZDAT_EXPORT_S3_ENDPOINT_URL = os.environ.get("SAMIZDAT_EXPORT_S3_ENDPOINT_URL", "")
-MIDDLEWARE.append("samizdat.mirrors.middleware.OnionLocationMiddleware")
+# Outside the page cache, so cached pages get the header too.
+MIDDLEWARE.insert(1, "samizdat.mirrors.middleware.OnionLocationMiddleware")
 
 # --- Security and production --------------------------------------------------
 # Headers, staff sign-in and production knobs; docs/deploy.md and docs/privacy.md
