@@ -115,3 +115,18 @@ def serve(directory, prefix="/"):
 def same_origin(url, base):
     a, b = urllib.parse.urlsplit(url), urllib.parse.urlsplit(base)
     return (a.scheme, a.netloc) == (b.scheme, b.netloc)
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    """A client signed in as a superuser who passed the two-factor step."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = django_user_model.objects.create_superuser(username="editor", password="x")
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
