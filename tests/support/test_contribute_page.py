@@ -131,3 +131,13 @@ def test_contribution_options_contract(settings):
     assert options["form_url"] == "/support/"
     ru = contribution_options("ru")
     assert ru["currency"] == "EUR" and ru["form_url"] == "/ru/support/"
+
+
+def test_russian_page_and_errors_are_in_russian(client):
+    html = client.get("/ru/support/").content.decode()
+    assert "Поддержите нашу журналистику" in html and "Ежемесячно" in html
+    response = client.post("/ru/support/", {"frequency": "once", "currency": "EUR",
+                                            "amount": "other", "other_amount": "1",
+                                            "method": "demo", "website": ""})
+    assert "Минимальная сумма — 2,00" in response.content.decode()
+    assert _nothing_stored()
