@@ -9,10 +9,12 @@ import io
 import random
 import zlib
 
+from django.apps import apps
 from django.core.files.images import ImageFile
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
+from wagtail.contrib.settings.models import BaseGenericSetting, BaseSiteSetting
 from wagtail.models import Locale, Page, Site
 
 from samizdat.images.models import CustomImage
@@ -62,6 +64,15 @@ def get_or_create_image(title, seed, credit, caption):
         image.file = ImageFile(io.BytesIO(data), name=f"demo-{seed}.jpg")
         image.save()
     return image
+
+
+def ensure_site_settings(site):
+    """Create every app's site settings now rather than on a reader's first visit."""
+    for model in apps.get_models():
+        if issubclass(model, BaseSiteSetting):
+            model.for_site(site)
+        elif issubclass(model, BaseGenericSetting):
+            model.load()
 
 
 def ensure_outlet(site):
@@ -237,6 +248,7 @@ def build_demo_site(now=None):
     locales = {code: Locale.objects.get(language_code=code) for code in ("en", "ru")}
     site, homes = ensure_home(locales)
     ensure_outlet(site)
+    ensure_site_settings(site)
     groups = ensure_groups()
     ensure_review_workflow(homes.values(), groups[EDITOR])
     sections = ensure_sections(homes, locales)

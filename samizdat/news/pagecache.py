@@ -76,16 +76,22 @@ def is_private(request, response):
 
 
 def set_cache_control(request, response):
-    """Public for anonymous GETs, private/no-store for everything personal."""
+    """Public for anonymous GETs, private/no-store for everything personal.
+
+    Returns True when it made the response public itself (a view that sets
+    its own Cache-Control, like a feed or a JSON endpoint, keeps it).
+    """
     if request.method not in ("GET", "HEAD"):
-        return
+        return False
     if is_private(request, response):
         current = response.get("Cache-Control", "").lower()
         if "private" not in current and "no-store" not in current:
             response.headers.pop("Cache-Control", None)
             patch_cache_control(response, private=True, no_store=True)
-        return
+        return False
+    made_public = False
     if response.status_code in PUBLIC_STATUSES and not response.has_header("Cache-Control"):
+        made_public = True
         patch_cache_control(
             response,
             public=True,
@@ -100,6 +106,7 @@ def set_cache_control(request, response):
             response["Vary"] = ", ".join(vary)
         else:
             del response["Vary"]
+    return made_public
 
 
 def can_use_cache(request):
@@ -149,7 +156,8 @@ class PageCacheMiddleware:
             set_cache_control(request, response)
             return response
         cache = page_cache()
-        key = cache_key(request, current_generation(cache))
+        generation = current_generation(cache)
+        key = cache_key(request, generation)
         stored = cache.get(key)
         if stored is not None:
             status, headers, content = stored
@@ -157,8 +165,15 @@ class PageCacheMiddleware:
             response[CACHE_HEADER] = "hit"
             return response
         response = self.get_response(request)
-        set_cache_control(request, response)
-        if is_storable(response):
+        # Only pages left to our policy are stored: endpoints with their own
+        # Cache-Control (feeds, JSON) decide their own freshness.
+        if (
+            set_cache_control(request, response)
+            and is_storable(response)
+            # Content changed while this page was rendered (a setting created
+            # on first use, a publish): it may be stale already.
+            and cache.get(GENERATION_KEY) == generation
+        ):
             headers = [(k, v) for k, v in response.items() if k != CACHE_HEADER]
             cache.set(key, (response.status_code, headers, response.content),
                       settings.SAMIZDAT_PAGE_CACHE_SECONDS)

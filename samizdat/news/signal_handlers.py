@@ -12,7 +12,7 @@ When a page is published, unpublished, moved or deleted:
 import copy
 
 from django.conf import settings
-from django.db.models.signals import pre_delete
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.utils.encoding import iri_to_uri
 from wagtail.contrib.frontend_cache.utils import purge_urls_from_cache
 from wagtail.models import Page
@@ -122,7 +122,37 @@ def on_move(sender, instance, url_path_before=None, url_path_after=None, **kwarg
     purge(instance)
 
 
+_SHOWN_ON_PAGES = {}
+
+
+def shown_on_pages(model):
+    """Snippets (authors, appeals), site settings and images appear on pages."""
+    if model not in _SHOWN_ON_PAGES:
+        from wagtail.contrib.settings.models import BaseGenericSetting, BaseSiteSetting
+        from wagtail.images.models import AbstractImage
+        from wagtail.models import Site
+        from wagtail.snippets.models import get_snippet_models
+
+        _SHOWN_ON_PAGES[model] = not issubclass(model, Page) and (
+            issubclass(model, (BaseSiteSetting, BaseGenericSetting, AbstractImage, Site))
+            or model in get_snippet_models()
+        )
+    return _SHOWN_ON_PAGES[model]
+
+
+def on_content_change(sender, **kwargs):
+    """An edited snippet or setting: the in-app cache forgets every page.
+
+    (The frontend cache keeps them until s-maxage; pages do not record which
+    snippets they show, so there is no precise list to purge.)
+    """
+    if shown_on_pages(sender):
+        new_generation()
+
+
 def register_signal_handlers():
+    post_save.connect(on_content_change, dispatch_uid="samizdat-purge-snippet-save")
+    post_delete.connect(on_content_change, dispatch_uid="samizdat-purge-snippet-delete")
     page_published.connect(on_publish_or_unpublish, dispatch_uid="samizdat-purge-publish")
     page_unpublished.connect(on_publish_or_unpublish, dispatch_uid="samizdat-purge-unpublish")
     post_page_move.connect(on_move, dispatch_uid="samizdat-purge-move")

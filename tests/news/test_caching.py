@@ -236,3 +236,16 @@ def test_moving_an_article_purges_its_old_and_new_addresses(client, demo_site, p
     assert moved.status_code == 301  # Wagtail's redirect, not the stale cached page
     assert moved["Location"].endswith("/culture/court-jails-school-librarian/")
     assert client.get("/culture/court-jails-school-librarian/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_editing_an_author_refreshes_cached_pages(client, demo_site):
+    from samizdat.news.models import Author
+
+    assert "Anna Weiss" in client.get(ARTICLE).content.decode()
+    Author.objects.filter(slug="anna-weiss").update(name="A. Weiss")  # no signal: still cached
+    assert "Anna Weiss" in client.get(ARTICLE).content.decode()
+    author = Author.objects.get(slug="anna-weiss")
+    author.save()  # as the snippet editor does
+    assert "A. Weiss" in client.get(ARTICLE).content.decode()
+
