@@ -335,6 +335,9 @@ if os.environ.get("ANYMAIL_ESP"):
         ANYMAIL[f"{_esp.upper()}_SENDER_DOMAIN"] = os.environ["ANYMAIL_SENDER_DOMAIN"]
 
 # --- Appeals -----------------------------------------------------------------
+# Anonymous appeal events (view, close, remind, click, conversion) accepted per
+# appeal, variant and kind per minute; a flood beyond it is refused (docs/appeals.md).
+APPEALS_EVENTS_PER_MINUTE = int(os.environ.get("APPEALS_EVENTS_PER_MINUTE", "600"))
 
 # --- Mirrors -----------------------------------------------------------------
 # Static signed copies of the site (docs/mirrors.md). The signing key is a
