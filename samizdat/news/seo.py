@@ -144,6 +144,15 @@ def _plain(text, limit=300):
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def article_section(page, request=None):
+    """The article's section, from the navigation already read for this request if possible."""
+    parent_path = page.path[: -page.steplen]
+    for section in getattr(request, "_samizdat_sections", None) or []:
+        if section.path == parent_path:
+            return section
+    return page.get_parent()
+
+
 def article_metadata(page, request, outlet_name):
     """Everything an article's <head> says about it to search engines and link previews."""
     language = page.locale.language_code
@@ -159,7 +168,7 @@ def article_metadata(page, request, outlet_name):
             person["url"] = primary_url(author_path(home, author, request))
         authors.append(person)
     tags = [tag.name for tag in page.tags.all()]
-    section = page.get_parent()
+    section = article_section(page, request)
     alternates = [
         og_locale(code)
         for code in page.get_translations()

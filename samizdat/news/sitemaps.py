@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps.views import sitemap as sitemap_view
@@ -98,12 +99,22 @@ class I18nSitemap(Sitemap):
 
     i18n = True
     alternates = True
-    x_default = True
+    # Django's x_default strips "/en/" from the URL, which English URLs here do
+    # not have (a tag called "en" would lose it); get_urls() adds it instead.
+    x_default = False
 
     def __init__(self, request):
         self.request = request
         self.content = SiteContent.for_request(request)
         self._entries = None
+
+    def get_urls(self, *args, **kwargs):
+        urls = super().get_urls(*args, **kwargs)
+        for url in urls:
+            for alternate in list(url["alternates"]):
+                if alternate["lang_code"] == settings.LANGUAGE_CODE:
+                    url["alternates"].append({**alternate, "lang_code": "x-default"})
+        return urls
 
     def items(self):
         if self._entries is None:

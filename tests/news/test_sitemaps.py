@@ -143,6 +143,14 @@ def test_author_and_tag_pages_are_listed_only_in_languages_they_have_articles_in
     assert client.get("/tags/only-english-tag/").status_code == 200
 
 
+def test_x_default_keeps_an_english_url_that_contains_en(client, newsroom):
+    make.publish_article(
+        make.section("news"), "Tagged en", authors=[make.author("staff")], tags=["en"]
+    )
+    tag = BASE + "/tags/en/"
+    assert sitemap_entries(client)[tag]["alternates"] == {"en": tag, "x-default": tag}
+
+
 def test_sitemap_queries_do_not_grow_with_the_site(client, newsroom, settings):
     settings.SAMIZDAT_PAGE_CACHE = False  # count the sitemap's own queries, not a cache hit
     def queries():
