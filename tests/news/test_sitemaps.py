@@ -234,3 +234,18 @@ def test_news_sitemap_is_valid_when_nothing_is_recent(client, newsroom):
         published_at=timezone.now() - datetime.timedelta(days=7),
     )
     assert news_entries(client) == {}
+
+
+def test_news_sitemap_keeps_the_newest_articles_up_to_its_limit(client, newsroom, monkeypatch):
+    from samizdat.news import sitemaps
+
+    monkeypatch.setattr(sitemaps, "NEWS_LIMIT", 2)
+    staff = make.author("staff")
+    titles = ["Oldest of three", "Middle of three", "Newest of three"]
+    for minutes, title in zip((30, 20, 10), titles, strict=True):
+        make.publish_article(
+            make.section("news"), title, authors=[staff], published_at=make.minutes_ago(minutes)
+        )
+    assert [entry["title"] for entry in news_entries(client).values()] == [
+        "Newest of three", "Middle of three"
+    ]
