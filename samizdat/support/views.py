@@ -33,9 +33,15 @@ from .providers.demo import DemoProvider
 
 FREQUENCY_ORDER = [Frequency.ONCE, Frequency.MONTHLY, Frequency.ANNUAL]
 
-staff_member_required = user_passes_test(
-    lambda user: user.is_active and user.is_staff, login_url="wagtailadmin_login"
-)
+
+
+def _is_verified_staff(user):
+    # With django-otp's middleware, staff must also have passed the second factor.
+    verified = getattr(user, "is_verified", None)
+    return user.is_active and user.is_staff and (verified is None or verified())
+
+
+staff_member_required = user_passes_test(_is_verified_staff, login_url="wagtailadmin_login")
 
 
 def _options(request):
