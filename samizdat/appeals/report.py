@@ -35,18 +35,23 @@ def _conversions():
 def _major(minor, currency):
     from babel.numbers import get_currency_precision
 
-    return Decimal(minor) / (10 ** get_currency_precision(currency))
+    digits = get_currency_precision(currency)
+    return (Decimal(minor) / (10**digits)).quantize(Decimal(1).scaleb(-digits))
 
 
-def appeal_results(appeals=None, since=None):
-    """[{appeal, variants: [...], verdict}] for every appeal, newest first."""
+def appeal_results(appeals=None, since=None, gifts="ledger"):
+    """[{appeal, variants: [...], verdict}] for every appeal, newest first.
+
+    gifts="ledger" counts paid contributions (the truth, with revenue);
+    gifts="events" counts the thank-you pages browsers reported (no revenue).
+    """
     counts = DailyCount.objects.all()
     if since is not None:
         counts = counts.filter(day__gte=since)
     totals = defaultdict(int)
     for row in counts.values("appeal_id", "variant", "kind").annotate(n=Sum("count")):
         totals[(row["appeal_id"], row["variant"], row["kind"])] = row["n"]
-    ledger = _conversions()
+    ledger = _conversions() if gifts == "ledger" else None
     appeals = appeals if appeals is not None else Appeal.objects.prefetch_related("variants")
     results = []
     for appeal in appeals.order_by("-pk") if hasattr(appeals, "order_by") else appeals:
