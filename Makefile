@@ -21,7 +21,7 @@ install: $(VENV)/.installed
 # Compiled with Babel, so no system gettext is needed; `make makemessages`
 # (for developers, needs gettext) refreshes the catalogues.
 messages: install
-	@for po in samizdat/locale/*/LC_MESSAGES/*.po; do \
+	@for po in samizdat/locale/*/LC_MESSAGES/*.po samizdat/*/locale/*/LC_MESSAGES/*.po; do \
 	  [ -e "$$po" ] || continue; \
 	  $(BIN)/pybabel -q compile -i "$$po" -o "$${po%.po}.mo" || exit 1; \
 	done

@@ -50,11 +50,13 @@ def supporter_language(obj):
     return language if language in codes else settings.LANGUAGE_CODE
 
 
-def build_message(to, template, subject, context, language, force_discreet=None):
+def build_message(to, template, subject, context, language, subject_params=None,
+                  force_discreet=None):
     """An EmailMultiAlternatives (text + HTML) rendered from support/emails/<template>.
 
-    Discreet mode renders <template>_discreet.{txt,html} with the neutral
-    subject and sender.
+    `subject` is a lazy translation, filled with `subject_params` in the
+    supporter's language. Discreet mode renders <template>_discreet.{txt,html}
+    with the neutral subject and sender.
     """
     prefs = email_settings()
     discreet = prefs.discreet if force_discreet is None else force_discreet
@@ -70,7 +72,10 @@ def build_message(to, template, subject, context, language, force_discreet=None)
         name = f"support/emails/{template}{'_discreet' if discreet else ''}"
         text = render_to_string(f"{name}.txt", context)
         html = render_to_string(f"{name}.html", context)
-        subject = prefs.discreet_subject if discreet else str(subject)
+        if discreet:
+            subject = prefs.discreet_subject
+        else:
+            subject = str(subject) % subject_params if subject_params else str(subject)
     from_address = getattr(settings, "SUPPORT_FROM_EMAIL", "") or settings.DEFAULT_FROM_EMAIL
     if discreet:
         from_address = getattr(settings, "SUPPORT_DISCREET_FROM_EMAIL", "") or from_address
@@ -89,5 +94,5 @@ def build_message(to, template, subject, context, language, force_discreet=None)
     return message
 
 
-def send(to, template, subject, context, language):
-    build_message(to, template, subject, context, language).send()
+def send(to, template, subject, context, language, subject_params=None):
+    build_message(to, template, subject, context, language, subject_params).send()

@@ -8,6 +8,7 @@ objects.
 
 import logging
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
@@ -18,11 +19,14 @@ logger = logging.getLogger(__name__)
 
 
 def _pledge_amount(pledge, language):
+    """"$5.00 monthly", in the supporter's language."""
     amount = format_money(pledge.amount_minor, pledge.currency, language)
-    return {
-        "monthly": _("%(amount)s monthly"),
-        "annual": _("%(amount)s annual"),
-    }.get(pledge.frequency, "%(amount)s") % {"amount": amount}
+    with translation.override(language):
+        template = {
+            "monthly": _("%(amount)s monthly"),
+            "annual": _("%(amount)s annual"),
+        }.get(pledge.frequency, "%(amount)s")
+        return str(template) % {"amount": amount}
 
 
 @task()
@@ -41,7 +45,8 @@ def send_receipt(entry_id):
     emails.send(
         to=receipts.recipient(entry),
         template="receipt",
-        subject=_("Your receipt from %(outlet)s") % {"outlet": emails.outlet_settings().name},
+        subject=_("Your receipt from %(outlet)s"),
+        subject_params={"outlet": emails.outlet_settings().name},
         context={
             "receipt": receipts.receipt_context(entry, language),
             "manage_url": emails.reader_url("support:manage", language),

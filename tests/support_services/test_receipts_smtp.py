@@ -94,8 +94,10 @@ def test_cancellation_notice_in_the_supporters_language(smtp_inbox, outlet):
 
     [message] = smtp_inbox.wait_for(1)
     text, html = parts(message)
+    assert message["Subject"].strip() == "Ваши взносы отменены"
+    assert "Больше списаний не будет" in text and "Больше списаний не будет" in html
+    assert "10,00\xa0€ в год" in text
     assert "/ru/support/manage/" in text
-    assert "€" in text
     assert "Free Courier Media SIA" in text and "Free Courier Media SIA" in html
 
 
@@ -106,3 +108,16 @@ def test_gift_without_an_address_sends_nothing(smtp_inbox, outlet):
     result = send_receipt.enqueue(entry.pk)
     assert result.return_value is False
     assert smtp_inbox.messages == []
+
+
+def test_receipt_for_a_russian_reader_is_in_russian(smtp_inbox, outlet):
+    _gift, entry = make_gift("ru@example.org", 5000, "EUR", language="ru")
+
+    events.payment_recorded.send(sender=type(entry), entry=entry)
+
+    [message] = smtp_inbox.wait_for(1)
+    assert message["Subject"].strip() == "Ваша квитанция от The Free Courier"
+    text, html = parts(message)
+    assert "Разовое пожертвование" in text and "Разовое пожертвование" in html
+    assert "50,00\xa0€" in text
+    assert "http://127.0.0.1:8000/ru/support/receipts/" in text
