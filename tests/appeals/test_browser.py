@@ -301,3 +301,33 @@ def test_appeals_cause_no_layout_shift(page, site):
     })""")
     assert shown(page, "inline") is not None
     assert shift == 0
+
+
+def test_staff_preview_forces_a_variant_and_explains_every_appeal(page, context, site,
+                                                                  make_appeal, demo_appeals):
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    draft = make_appeal("banner", priority=-5, variants=[
+        {"key": "A", "heading_en": "Draft A", "text_en": "<p>a</p>"},
+        {"key": "B", "heading_en": "Draft B", "text_en": "<p>b</p>"}])
+    draft.unpublish()
+    staff = get_user_model().objects.create_superuser(username="editor", password="x")
+    client = Client()
+    client.force_login(staff)
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": site,
+                          "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    events = []
+    page.on("request", lambda r: events.append(r) if r.url.endswith("/appeals/event") else None)
+    page.goto(f"{site}{ARTICLE}?appeal-preview={draft.pk}:B")
+    assert shown(page, "banner") == (draft.pk, "B")
+    assert page.get_by_role("heading", name="Draft B").is_visible()
+    panel = page.get_by_role("complementary", name="Appeal preview")
+    banner = demo_appeals["Demo banner: ad-free costs"]
+    assert "SHOWN, variant B" in panel.locator(f'[data-ap-debug="{draft.pk}"]').inner_text()
+    assert "previewing another" in panel.locator(f'[data-ap-debug="{banner.pk}"]').inner_text()
+    page.wait_for_load_state("networkidle")
+    assert events == []
+    assert page.evaluate("localStorage.length") == 0
+
