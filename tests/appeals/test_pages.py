@@ -30,7 +30,7 @@ def placements(html):
     (ARTICLE, ["Enjoying ad-free content?", "Our journalism is banned in Russia",
                "A Message from The Northern Ledger", "Dear readers", "Remind me later."]),
     (ARTICLE_RU, ["Вам нравится читать без рекламы?", "Нашу журналистику запретили",
-                  "Дорогие читатели"]),
+                  "Дорогие читатели", "Напомнить позже.", "Поддержать"]),
 ])
 def test_demo_article_carries_banner_inline_ask_and_letter_in_each_language(
         client, demo_appeals, url, words):
