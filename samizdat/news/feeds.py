@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 from django.utils.translation import get_language
+from wagtail.images.models import SourceImageIOError
 
 from .seo import author_path, home_for, page_path
 
@@ -112,6 +113,16 @@ def add_media(handler, image):
     if image["caption"]:
         handler.addQuickElement("media:description", image["caption"])
     handler.endElement("media:content")
+
+
+def lead_rendition(article):
+    """The feed-sized lead image, or None when there is none or its file is missing."""
+    if article.lead_image is None:
+        return None
+    try:
+        return article.lead_image.get_rendition(LEAD_IMAGE_FILTER)
+    except SourceImageIOError:
+        return None
 
 
 @dataclass
@@ -210,7 +221,7 @@ class ArticleFeed(Feed):
             {"name": author.name, "link": self.author_url(source, author)}
             for author in item.authors
         ] or [{"name": source.outlet_name, "link": None}]
-        lead = item.lead_image.get_rendition(LEAD_IMAGE_FILTER) if item.lead_image else None
+        lead = lead_rendition(item)
         return {
             "authors": authors,
             "content": self.item_content(item, lead),

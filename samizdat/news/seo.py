@@ -15,6 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, to_locale
+from wagtail.images.models import SourceImageIOError
 
 # OpenGraph wants language_TERRITORY; Django's to_locale() covers the rest.
 OG_LOCALES = {"en": "en_US", "ru": "ru_RU"}
@@ -74,7 +75,12 @@ def share_images(image):
     """[{url, width, height, type}] of the share renditions of `image`, in one query."""
     if image is None:
         return []
-    renditions = image.get_renditions(*SHARE_IMAGE_FILTERS)
+    try:
+        renditions = image.get_renditions(*SHARE_IMAGE_FILTERS)
+    except SourceImageIOError:
+        # The original is missing (a restored database without its media):
+        # no image beats a broken one in every link preview.
+        return []
     images = []
     for spec in SHARE_IMAGE_FILTERS:
         rendition = renditions[spec]

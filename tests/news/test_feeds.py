@@ -254,3 +254,15 @@ def test_footer_links_to_the_feeds(client, newsroom):
     footer = page[page.index('<footer class="site-footer">'):]
     assert 'href="/ru/feeds/rss/"' in footer
     assert 'href="/ru/feeds/atom/"' in footer
+
+
+def test_feed_still_works_when_a_lead_image_file_is_missing(client, newsroom):
+    image = make.picture("Lost picture")
+    article = make.publish_article(
+        make.section("news"), "Picture lost", authors=[make.author("staff")], image=image
+    )
+    image.file.storage.delete(image.file.name)
+    for kind in ("rss", "atom"):
+        entry = entry_for(parse(client, f"/feeds/{kind}/"), f"http://testserver/news/{article.slug}/")
+        assert "Full text of story" in entry.content[0].value
+        assert "media_content" not in entry

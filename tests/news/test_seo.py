@@ -249,3 +249,17 @@ def test_robots_txt_does_not_reveal_a_moved_admin(client, settings):
     body = client.get("/robots.txt").content.decode()
     assert "desk-7f3a" not in body
     assert "Disallow: /search/" in body
+
+
+def test_article_whose_image_file_is_missing_still_renders_without_a_share_image(
+    client, newsroom
+):
+    image = make.picture("Lost picture")
+    make.publish_article(
+        make.section("news"), "Picture lost", slug="picture-lost",
+        authors=[make.author("staff")], image=image,
+    )
+    image.file.storage.delete(image.file.name)
+    head = head_of(client, "/news/picture-lost/")
+    assert "og:image" not in head.meta
+    assert json.loads(head.json_ld[0])["headline"] == "Picture lost"
