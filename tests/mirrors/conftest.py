@@ -17,6 +17,7 @@ from samizdat.mirrors.signing import SecretKey
 PRIMARY = "https://news.example.org"
 DONATION = "https://give.example.net"
 PORTS = range(8140, 8150)
+EXPORT_KEYS = {}  # folder -> SecretKey of the module's demo export
 
 
 @pytest.fixture
@@ -71,6 +72,7 @@ def demo_export(django_db_setup, django_db_blocker, tmp_path_factory):
         published = set(page_paths().values())
         export(base / "out")
         transaction.set_rollback(True)
+    EXPORT_KEYS[base / "out"] = key
     return base / "out", key.public_key, published
 
 

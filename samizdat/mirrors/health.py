@@ -1,0 +1,65 @@
+"""Is each mirror serving the current, untouched export?"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.utils import timezone
+
+from .manifest import MANIFEST_NAME
+from .models import Mirror
+from .verify import verify_url
+
+ALWAYS_CHECKED = ("index.html", "mirrors/index.html", "ru/index.html", "mirrors.json")
+
+
+@dataclass
+class Health:
+    mirror: Mirror
+    status: str  # ok, stale, tampered, unreachable, skipped
+    detail: str = ""
+
+    def __str__(self):
+        return f"{self.status.upper():11} {self.mirror.url} {self.detail}".rstrip()
+
+
+def sample_paths(entries, size):
+    """The pages readers land on, plus an even spread over the rest (deterministic)."""
+    paths = sorted(entries)
+    chosen = [p for p in ALWAYS_CHECKED if p in entries]
+    if size and paths:
+        step = max(1, len(paths) // size)
+        chosen += paths[::step][:size]
+    return sorted(set(chosen))
+
+
+def check_mirror(mirror, current_manifest, public_key, sample=20, full=False, timeout=20):
+    if mirror.kind == Mirror.Kind.ONION or not mirror.url.startswith(("http://", "https://")):
+        return Health(mirror, "skipped", "(needs Tor or an IPFS gateway URL)")
+    first = verify_url(mirror.base_url, public_key, paths=[], timeout=timeout)
+    if first.problems:
+        problem = first.problems[0]
+        status = "unreachable" if "unreachable" in problem.reason else "tampered"
+        return Health(mirror, status, str(problem))
+    paths = None if full else sample_paths(first.entries, sample)
+    report = verify_url(mirror.base_url, public_key, paths=paths, timeout=timeout)
+    if report.problems:
+        names = ", ".join(str(p) for p in report.problems[:5])
+        unreachable = all("unreachable" in p.reason for p in report.problems)
+        return Health(mirror, "unreachable" if unreachable else "tampered", names)
+    if report.manifest != current_manifest:
+        return Health(mirror, "stale", f"({report.trusted_comment})")
+    checked = report.files if full else len(paths)
+    return Health(mirror, "ok", f"({checked} of {report.files} files checked)")
+
+
+def check_all(export_dir, public_key, sample=20, full=False, timeout=20, save=True):
+    current = (Path(export_dir) / MANIFEST_NAME).read_bytes()
+    results = []
+    for mirror in Mirror.objects.active().order_by("kind", "created_at", "pk"):
+        health = check_mirror(mirror, current, public_key, sample, full, timeout)
+        results.append(health)
+        if save:
+            mirror.last_checked_at = timezone.now()
+            mirror.last_check_result = str(health)[:300]
+            mirror.save(update_fields=["last_checked_at", "last_check_result"])
+    return results
