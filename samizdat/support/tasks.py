@@ -128,10 +128,28 @@ def on_pledge_canceled(sender, pledge, **kwargs):
     send_cancellation.enqueue(pledge.pk)
 
 
+def forget_funding_figures(sender=None, **kwargs):
+    """Money moved or the goal changed: funding.json recomputes on its next request."""
+    from django.core.cache import cache
+
+    from .goal_views import CACHE_KEY
+
+    cache.delete(CACHE_KEY)
+
+
 def connect_signals():
     """Called from the app config's ready(); idempotent through dispatch_uid."""
+    from django.db.models.signals import post_save
+
     from . import events
+    from .models import ExchangeRate, FundingGoal
 
     events.payment_recorded.connect(on_payment_recorded, dispatch_uid="support.receipt")
     events.renewal_failed.connect(on_renewal_failed, dispatch_uid="support.renewal_failed")
     events.pledge_canceled.connect(on_pledge_canceled, dispatch_uid="support.canceled")
+    for signal in (events.payment_recorded, events.pledge_canceled, events.pledge_activated,
+                   events.contribution_refunded):
+        signal.connect(forget_funding_figures, dispatch_uid=f"support.funding.{id(signal)}")
+    for model in (FundingGoal, ExchangeRate):
+        post_save.connect(forget_funding_figures, sender=model,
+                          dispatch_uid=f"support.funding.{model.__name__}")

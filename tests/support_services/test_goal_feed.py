@@ -109,3 +109,20 @@ def test_progress_bar_computes_the_figures_when_given_none(goal):
     make_gift("a@example.org", 50000)
     html = Template("{% load funding_tags %}{% funding_progress %}").render(Context({}))
     assert "$500 of $1,000 raised this month (50%)" in html
+
+
+def test_funding_json_moves_as_soon_as_a_payment_is_recorded(client, goal):
+    from samizdat.support import events
+
+    assert client.get("/funding.json").json()["raised"] == 0
+    _gift, entry = make_gift("a@example.org", 25000)
+    assert client.get("/funding.json").json()["raised"] == 0  # cached
+    events.payment_recorded.send(sender=type(entry), entry=entry)
+    assert client.get("/funding.json").json()["raised"] == 250
+
+
+def test_funding_json_follows_a_new_goal_at_once(client, goal):
+    assert client.get("/funding.json").json()["goal"] == 1000
+    goal.monthly_cost = 12000
+    goal.save()
+    assert client.get("/funding.json").json()["goal"] == 12000

@@ -49,7 +49,8 @@ def test_payment_receipt_arrives_over_smtp_with_text_and_html(smtp_inbox, outlet
     assert "/support/manage/" in _link(text, "/support/manage/")
 
 
-def test_discreet_receipt_names_no_outlet_and_no_amount(smtp_inbox, outlet, client):
+def test_discreet_receipt_names_no_outlet_and_no_amount(smtp_inbox, outlet, client, settings):
+    settings.SUPPORT_DISCREET_FROM_EMAIL = "notices@mail.example"
     prefs = SupporterEmailSettings.load()
     prefs.discreet = True
     prefs.discreet_sender_name = "Account notifications"
@@ -60,7 +61,7 @@ def test_discreet_receipt_names_no_outlet_and_no_amount(smtp_inbox, outlet, clie
     events.payment_recorded.send(sender=type(entry), entry=entry)
 
     [message] = smtp_inbox.wait_for(1)
-    assert message["From"] == "Account notifications <newsroom@localhost>"
+    assert message["From"] == "Account notifications <notices@mail.example>"
     assert message["Subject"] == "Your account update"
     raw = message.as_string()
     text, html = parts(message)
@@ -121,3 +122,18 @@ def test_receipt_for_a_russian_reader_is_in_russian(smtp_inbox, outlet):
     assert "Разовое пожертвование" in text and "Разовое пожертвование" in html
     assert "50,00\xa0€" in text
     assert "http://127.0.0.1:8000/ru/support/receipts/" in text
+
+
+def test_discreet_sign_in_link_names_no_outlet(smtp_inbox, outlet, client):
+    prefs = SupporterEmailSettings.load()
+    prefs.discreet = True
+    prefs.save()
+    make_gift("reader@example.org")
+
+    client.post("/support/manage/", {"email": "reader@example.org"})
+
+    [message] = smtp_inbox.wait_for(1)
+    assert message["Subject"] == "Your account update"
+    text, html = parts(message)
+    assert "Courier" not in message.as_string()
+    assert "/support/manage/link/" in text and "/support/manage/link/" in html
