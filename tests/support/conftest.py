@@ -213,3 +213,54 @@ def staff_client(client, django_user_model):
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+SERVER_PORT = 8123
+
+
+@pytest.fixture
+def site_server(transactional_db):
+    """The app on 127.0.0.1:8123 in a thread, sharing this test's database connection.
+
+    Like live_server, but started per test with the connection the test holds now
+    (pytest-django's session-wide server can keep an in-memory SQLite connection
+    that earlier tests replaced)."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.db import connections
+    from django.test.testcases import LiveServerThread
+
+    overrides = {conn.alias: conn for conn in connections.all()
+                 if conn.vendor == "sqlite" and conn.is_in_memory_db()}
+    thread = LiveServerThread("127.0.0.1", StaticFilesHandler,
+                              connections_override=overrides, port=SERVER_PORT)
+    thread.daemon = True
+    for conn in overrides.values():
+        conn.inc_thread_sharing()
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+
+    class Server:
+        url = f"http://127.0.0.1:{SERVER_PORT}"
+
+    yield Server()
+    thread.terminate()
+    for conn in overrides.values():
+        conn.dec_thread_sharing()
+
+
+@pytest.fixture
+def wagtail_root(transactional_db):
+    """Wagtail's root page, locales and a default Site, which a transactional test's flush
+    may have removed (the migrations' data is not always restored)."""
+    from wagtail.models import Locale, Page, Site
+
+    locale, _created = Locale.objects.get_or_create(language_code="en")
+    Locale.objects.get_or_create(language_code="ru")
+    root = Page.get_first_root_node()
+    if root is None:
+        root = Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
+    if not Site.objects.filter(is_default_site=True).exists():
+        Site.objects.create(hostname="localhost", root_page=root, is_default_site=True,
+                            site_name="Samizdat")

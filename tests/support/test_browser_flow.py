@@ -13,13 +13,14 @@ pytestmark = [pytest.mark.browser,
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
-def test_reader_gives_monthly_through_the_demo_provider(browser, live_server, javascript):
+def test_reader_gives_monthly_through_the_demo_provider(browser, wagtail_root, site_server,
+                                                       javascript):
     context = browser.new_context(java_script_enabled=javascript)
     page = context.new_page()
     foreign = []
-    page.on("request", lambda request: None if request.url.startswith(live_server.url)
+    page.on("request", lambda request: None if request.url.startswith(site_server.url)
             else foreign.append(request.url))
-    page.goto(f"{live_server.url}/support/?appeal=spring&variant=b")
+    page.goto(f"{site_server.url}/support/?appeal=spring&variant=b")
     assert page.locator('a[data-frequency="monthly"][aria-current="true"]').count() == 1
     page.get_by_label("$10.00").check()
     page.fill("#id_email", "reader@example.org")
@@ -39,10 +40,11 @@ def test_reader_gives_monthly_through_the_demo_provider(browser, live_server, ja
     context.close()
 
 
-def test_reader_sees_a_clear_error_and_no_pledge_for_a_bad_amount(browser, live_server):
+def test_reader_sees_a_clear_error_and_no_pledge_for_a_bad_amount(browser, wagtail_root,
+                                                                 site_server):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    page.goto(f"{live_server.url}/ru/support/?frequency=once")
+    page.goto(f"{site_server.url}/ru/support/?frequency=once")
     page.locator('input[name="amount"][value="other"]').check()
     page.fill("#id_other_amount", "1,999")
     page.locator("button.support__continue").click()
