@@ -65,10 +65,20 @@ class AppealSettings(BaseGenericSetting):
         ),
     )
 
+    email_reminders = models.BooleanField(
+        _("offer an e-mail reminder"),
+        default=False,
+        help_text=_(
+            "Adds “or e-mail me once” to Remind me later. One message, a one-click "
+            "unsubscribe link, and the address is deleted when it is sent."
+        ),
+    )
+
     panels = [
         FieldPanel("appeals_enabled"),
         FieldRowPanel([FieldPanel("supporter_days_once"), FieldPanel("supporter_days_recurring")]),
         FieldPanel("count_articles_read"),
+        FieldPanel("email_reminders"),
     ]
 
     class Meta:
@@ -243,3 +253,18 @@ class DailyCount(models.Model):
 
     def __str__(self):
         return f"{self.appeal_id}{self.variant} {self.day} {self.kind}: {self.count}"
+
+
+class EmailReminder(models.Model):
+    """One reminder e-mail a reader asked for: deleted once sent or unsubscribed."""
+
+    email = models.EmailField(_("e-mail"))
+    send_on = models.DateField(_("send on"), db_index=True)
+    language = models.CharField(max_length=8, default="en")
+    token = models.CharField(max_length=43, unique=True)
+
+    class Meta:
+        verbose_name = _("e-mail reminder")
+
+    def __str__(self):
+        return f"reminder on {self.send_on}"

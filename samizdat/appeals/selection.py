@@ -187,7 +187,7 @@ def appeals_for_page(request, page):
         outlet = ""
     values = {"outlet": outlet, "month": _date_month(now, language), **funding_figures(language)}
     result.values = values
-    tag_ids = set(article.tags.values_list("pk", flat=True)) if article is not None else set()
+    tag_ids = {tag.pk for tag in article.tags.all()} if article is not None else set()
 
     appeals = list(
         Appeal.objects.filter(live=True)

@@ -91,3 +91,47 @@ def reminder_calendar(request, days):
     response["Content-Disposition"] = 'attachment; filename="reminder.ics"'
     response["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+def email_reminder(request, days):
+    """A page of its own (the only one with a CSRF cookie): an address, consent, one date."""
+    from django import forms
+    from django.http import Http404
+    from django.shortcuts import render
+    from django.utils.translation import get_language
+
+    from .models import AppealSettings
+    from .reminders import create_email_reminder
+
+    if not AppealSettings.load(request_or_site=request).email_reminders:
+        raise Http404
+
+    class ReminderForm(forms.Form):
+        email = forms.EmailField(label=_("Your e-mail address"), max_length=254)
+        consent = forms.BooleanField(
+            label=_("Yes, send me one reminder on this date. Delete my address afterwards."),
+        )
+
+    days = max(1, min(int(days), 366))
+    on_date = timezone.localdate() + datetime.timedelta(days=days)
+    form = ReminderForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reminder = create_email_reminder(form.cleaned_data["email"], days, get_language() or "en")
+        return render(request, "appeals/email_reminder_done.html", {"reminder": reminder})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "appeals/email_reminder.html",
+                  {"form": form, "on_date": on_date, "days": days}, status=status)
+
+
+@csrf_exempt
+def email_reminder_cancel(request, token):
+    """One-click unsubscribe (RFC 8058): a POST to this link deletes the reminder."""
+    from django.shortcuts import render
+
+    from .models import EmailReminder
+
+    if request.method == "POST":
+        EmailReminder.objects.filter(token=token).delete()
+        return render(request, "appeals/email_reminder_cancelled.html")
+    exists = EmailReminder.objects.filter(token=token).exists()
+    return render(request, "appeals/email_reminder_cancel.html", {"exists": exists})
