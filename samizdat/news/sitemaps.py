@@ -31,15 +31,20 @@ NEWS_LIMIT = 1000
 
 @dataclass
 class Entry:
-    """One piece of content: its path in each language and when it last changed."""
+    """One piece of content: its path and when it last changed, in each language."""
 
     paths: dict = field(default_factory=dict)
-    lastmod: datetime.datetime | None = None
+    lastmods: dict = field(default_factory=dict)
 
     def add(self, language_code, path, lastmod):
         self.paths.setdefault(language_code, path)
-        if lastmod is not None and (self.lastmod is None or lastmod > self.lastmod):
-            self.lastmod = lastmod
+        current = self.lastmods.get(language_code)
+        if lastmod is not None and (current is None or lastmod > current):
+            self.lastmods[language_code] = lastmod
+
+    @property
+    def lastmod(self):
+        return max(self.lastmods.values(), default=None)
 
 
 class SiteContent:
@@ -111,6 +116,9 @@ class I18nSitemap(Sitemap):
     def get_urls(self, *args, **kwargs):
         urls = super().get_urls(*args, **kwargs)
         for url in urls:
+            # Django asks lastmod() without the language; answer per language here.
+            entry, language_code = url["item"]
+            url["lastmod"] = entry.lastmods.get(language_code)
             for alternate in list(url["alternates"]):
                 if alternate["lang_code"] == settings.LANGUAGE_CODE:
                     url["alternates"].append({**alternate, "lang_code": "x-default"})
@@ -138,11 +146,21 @@ class PageSitemap(I18nSitemap):
     """Home, sections, articles and other pages, grouped with their translations."""
 
     def entries(self):
+        # A home or section changes whenever an article under it is published.
+        newest_below = {}
+        for page in self.content.pages:
+            if page.last_published_at is None:
+                continue
+            published = page.last_published_at
+            for depth in range(1, page.depth):
+                ancestor = page.path[: depth * page.steplen]
+                newest_below[ancestor] = max(newest_below.get(ancestor, published), published)
         groups = {}
         for page in self.content.pages:
             entry = groups.setdefault(page.translation_key, Entry())
             path = page_path(page, self.request)
             entry.add(page.locale.language_code, path, page.last_published_at)
+            entry.add(page.locale.language_code, path, newest_below.get(page.path))
         return groups.values()
 
 

@@ -249,3 +249,16 @@ def test_news_sitemap_keeps_the_newest_articles_up_to_its_limit(client, newsroom
     assert [entry["title"] for entry in news_entries(client).values()] == [
         "Newest of three", "Middle of three"
     ]
+
+
+def test_home_and_section_lastmod_follow_their_newest_article(client, newsroom):
+    long_ago = timezone.now() - datetime.timedelta(days=90)
+    HomePage.objects.update(last_published_at=long_ago)
+    SectionPage.objects.update(last_published_at=long_ago)
+    article = make.publish_article(make.section("culture"), "New", authors=[make.author("staff")])
+    today = article.last_published_at.strftime("%Y-%m-%d")
+    entries = sitemap_entries(client)
+    assert entries[BASE + "/culture/"]["lastmod"] == today
+    assert entries[BASE + "/"]["lastmod"] == today
+    assert entries[BASE + "/news/"]["lastmod"] == long_ago.strftime("%Y-%m-%d")
+    assert entries[BASE + "/ru/"]["lastmod"] == long_ago.strftime("%Y-%m-%d")
