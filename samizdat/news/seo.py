@@ -98,16 +98,17 @@ def share_images(image):
 # --- Feeds announced in <head> --------------------------------------------
 
 def _feed_link(kind, name, title, kwargs=None):
+    """The RSS and Atom links of one feed (none if its URLs are not installed)."""
     try:
         rss = reverse(f"feeds:{name}_rss", kwargs=kwargs)
         atom = reverse(f"feeds:{name}_atom", kwargs=kwargs)
     except NoReverseMatch:
         return []
+    rss_title = gettext("%(title)s (RSS)") % {"title": title}
+    atom_title = gettext("%(title)s (Atom)") % {"title": title}
     return [
-        {"kind": kind, "type": RSS_TYPE, "url": rss, "title": gettext("%(title)s (RSS)") % {
-            "title": title}},
-        {"kind": kind, "type": ATOM_TYPE, "url": atom, "title": gettext("%(title)s (Atom)") % {
-            "title": title}},
+        {"kind": kind, "type": RSS_TYPE, "url": rss, "title": rss_title},
+        {"kind": kind, "type": ATOM_TYPE, "url": atom, "title": atom_title},
     ]
 
 
