@@ -135,7 +135,10 @@ class Stack:
                               capture_output=True, text=True, check=check, timeout=timeout)
 
     def shell(self, code, timeout=120):
-        return self.manage("shell", "-c", code, timeout=timeout).stdout
+        result = self.manage("shell", "-c", code, timeout=timeout, check=False)
+        if result.returncode:
+            raise RuntimeError(f"manage.py shell failed:\n{code}\n{result.stderr}")
+        return result.stdout
 
     def sql(self, query):
         result = subprocess.run(
@@ -259,11 +262,20 @@ def start(ports=None, database="samizdat_smoke", postgres_url="postgres://postgr
         stack.manage("migrate", "--no-input")
         stack.manage("collectstatic", "--no-input")
         demo_args = ["load_demo"] + (["--articles", str(articles)] if articles else [])
-        stack.manage(*demo_args, timeout=1800)
+        # Index and reference jobs of the demo content run inline, so the worker
+        # starts with an empty queue (as after a real deploy).
+        demo = subprocess.run(
+            [PYTHON, "manage.py", *demo_args], cwd=ROOT, timeout=1800, capture_output=True,
+            text=True,
+            env=dict(env, TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend"))
+        if demo.returncode:
+            raise RuntimeError(f"load_demo failed:\n{demo.stderr[-3000:]}")
+        # save(), not update(): Wagtail caches site root URLs and clears them on save.
         stack.shell(
-            "from wagtail.models import Site; "
-            f"Site.objects.filter(is_default_site=True).update(hostname='localhost', "
-            f"port={ports.https})")
+            "from wagtail.models import Site\n"
+            "site = Site.objects.get(is_default_site=True)\n"
+            f"site.hostname, site.port = 'localhost', {ports.https}\n"
+            "site.save()\n")
         self_signed_certificate(run_dir)
         render_nginx(run_dir, ports, (ports.app_a, ports.app_b), var_dir / "static",
                      var_dir / "media", microcache_seconds)
@@ -292,6 +304,10 @@ def main(argv):
     if argv[:1] != ["up"]:
         sys.stdout.write(__doc__)
         return 2
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
     stack = start()
     sys.stdout.write(json.dumps({"site": stack.public_origin + "/", "run_dir": str(stack.run_dir),
                                  "pids": {n: p.pid for n, p in stack.processes.items()}},

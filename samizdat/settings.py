@@ -435,3 +435,7 @@ AXES_VERBOSE = False
 # Behind nginx (deploy/), the client address comes from X-Real-IP; only trust
 # it when the app listens on loopback behind that proxy.
 SAMIZDAT_BEHIND_PROXY = env_bool("SAMIZDAT_BEHIND_PROXY", False)
+# Purge exactly the URLs the news app lists: they already carry their language
+# prefix, and Wagtail's per-language rewriting would purge /en/… paths that
+# do not exist (English is unprefixed).
+WAGTAILFRONTENDCACHE_LANGUAGES = []

@@ -1,0 +1,222 @@
+"""`make prod-smoke`: the production set-up on loopback, end to end.
+
+nginx (TLS, micro-cache, purge) in front of two gunicorn app processes that
+share PostgreSQL (database "samizdat_smoke") and Redis, plus a separate task
+worker, all with production settings (DEBUG off). Slow (about three minutes),
+so it runs when SAMIZDAT_PROD_SMOKE=1 (make prod-smoke sets it).
+"""
+
+import http.client
+import json
+import os
+import re
+import time
+import uuid
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode
+
+import pytest
+
+from .conftest import require, require_services
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("SAMIZDAT_PROD_SMOKE"),
+    reason="slow end-to-end production smoke: run `make prod-smoke` (SAMIZDAT_PROD_SMOKE=1)",
+)
+
+
+@pytest.fixture(scope="module")
+def stack():
+    require("nginx", "openssl")
+    require_services()
+    import smoke_stack
+
+    # A long micro-cache: a page can only turn fresh through the purge.
+    running = smoke_stack.start(microcache_seconds="600")
+    yield running
+    smoke_stack.teardown(running)
+
+
+def eventually(check, what, timeout=60):
+    """Poll a condition of a distributed system until it holds (liveness, not speed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: still not true after {timeout} s")
+        time.sleep(0.5)
+
+
+class AppClient:
+    """Talks to one app process directly, as nginx forwards to it, keeping cookies."""
+
+    def __init__(self, stack, port):
+        self.stack, self.port, self.cookies = stack, port, {}
+
+    def request(self, method, path, form=None):
+        headers = dict(self.stack.forwarded_headers())
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers.update({"Content-Type": "application/x-www-form-urlencoded",
+                            "Origin": self.stack.public_origin,
+                            "Sec-Fetch-Site": "same-origin"})
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            for raw in response.msg.get_all("Set-Cookie") or []:
+                for name, morsel in SimpleCookie(raw).items():
+                    self.cookies[name] = morsel.value
+            return response.status, dict(response.getheaders()), response.read().decode()
+        finally:
+            conn.close()
+
+    def csrf_token(self, path):
+        status, _headers, html = self.request("GET", path)
+        assert status == 200, (path, status)
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def test_pages_are_served_through_nginx_over_tls_with_security_headers(stack):
+    status, headers, body = stack.get("/")
+    assert status == 200
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert "camera=()" in headers["Permissions-Policy"]
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert "Set-Cookie" not in headers
+    assert stack.get("/")[1]["X-Cache"] == "HIT"
+    stylesheet = re.search(rb'href="(/static/[^"]+\.css)"', body).group(1).decode()
+    status, headers, _css = stack.get(stylesheet)
+    assert status == 200 and "immutable" in headers["Cache-Control"]
+    assert stack.get("/ru/privacy/")[0] == 200
+
+
+def test_plain_http_redirects_to_https(stack):
+    conn = http.client.HTTPConnection("127.0.0.1", stack.ports.http, timeout=30)
+    conn.request("GET", "/privacy/", headers={"Host": "localhost"})
+    response = conn.getresponse()
+    assert response.status == 301
+    assert response.getheader("Location") == f"https://localhost:{stack.ports.https}/privacy/"
+
+
+def test_staff_pages_are_never_served_from_the_cache(stack):
+    admin = "/admin/login/"
+    first, second = stack.get(admin), stack.get(admin)
+    assert first[0] == second[0] == 200
+    assert second[1].get("X-Cache") != "HIT"
+    assert "no-store" in second[1]["Cache-Control"] or "private" in second[1]["Cache-Control"]
+
+
+def test_purge_server_refuses_other_methods(stack):
+    conn = http.client.HTTPConnection("127.0.0.1", stack.ports.purge, timeout=30)
+    conn.request("POST", "/", body="x", headers={"Host": "localhost"})
+    assert conn.getresponse().status == 405
+
+
+def test_a_page_published_through_one_app_process_is_fresh_on_both_and_in_nginx(stack):
+    found = json.loads(stack.shell(
+        "import json\n"
+        "from samizdat.news.models import ArticlePage\n"
+        "p = ArticlePage.objects.live().filter(locale__language_code='en').first()\n"
+        "print(json.dumps([p.pk, p.get_url_parts()[2], p.title]))").strip().splitlines()[-1])
+    page_id, path, old_title = found
+    # Every cache holds the old version: nginx, and both processes' shared Redis cache.
+    assert old_title in stack.get(path)[2].decode()
+    assert stack.get(path)[1]["X-Cache"] == "HIT"
+    for port in (stack.ports.app_a, stack.ports.app_b):
+        assert old_title in stack.get_direct(port, path)[2].decode()
+
+    new_title = f"Fresh everywhere {uuid.uuid4().hex[:8]}"
+    stack.shell(
+        "from django.contrib.auth.models import Group\n"
+        "from samizdat.users.models import User\n"
+        "u = User.objects.create_user('smoke-editor', password='smoke editor password 1')\n"
+        "u.groups.add(Group.objects.get(name='Editor'))\n"
+        "from wagtail.models import Page\n"
+        f"p = Page.objects.get(pk={page_id}).specific\n"
+        f"p.title = {new_title!r}\n"
+        "p.save_revision(user=u)\n")  # a draft: nothing public changes yet
+    assert new_title not in stack.get(path)[2].decode()
+
+    editor = AppClient(stack, stack.ports.app_a)
+    token = editor.csrf_token("/admin/login/")
+    status, headers, _ = editor.request("POST", "/admin/login/", {
+        "csrfmiddlewaretoken": token, "username": "smoke-editor",
+        "password": "smoke editor password 1", "next": "/admin/"})
+    assert status == 302, headers
+    publish = f"/admin/bulk/wagtailcore/page/publish/?id={page_id}"
+    status, headers, _ = editor.request("POST", publish, {
+        "csrfmiddlewaretoken": editor.csrf_token(publish)})
+    assert status == 302, (status, headers)
+
+    def fresh_everywhere():
+        return (new_title in stack.get(path)[2].decode()
+                and all(new_title in stack.get_direct(port, path)[2].decode()
+                        for port in (stack.ports.app_a, stack.ports.app_b)))
+
+    eventually(fresh_everywhere, "the published title on nginx and both app processes")
+    status, headers, body = stack.get(path)
+    assert headers["X-Cache"] == "HIT" and new_title in body.decode()
+
+
+def probe_runs(stack, prefix):
+    rows = stack.sql("SELECT token, worker_pid FROM security_proberun "
+                     f"WHERE token LIKE '{prefix}%' ORDER BY id")
+    return [(token, int(pid)) for token, pid in rows]
+
+
+def task_statuses(stack, prefix):
+    rows = stack.sql("SELECT status, args_kwargs->'args'->>0 "
+                     "FROM django_tasks_database_dbtaskresult "
+                     "WHERE task_path = 'samizdat.security.tasks.probe' "
+                     f"AND args_kwargs->'args'->>0 LIKE '{prefix}%'")
+    return {token: status for status, token in rows}
+
+
+def enqueue(stack, prefix, count, seconds=0.0):
+    stack.shell("from samizdat.security.tasks import probe\n"
+                f"for i in range({count}): probe.enqueue('{prefix}' + str(i), {seconds})")
+
+
+def test_background_tasks_run_exactly_once_in_the_separate_worker(stack):
+    worker_pid = stack.processes["worker"].pid
+    enqueue(stack, "once-", 20)
+    eventually(lambda: len(probe_runs(stack, "once-")) >= 20
+               and "READY" not in task_statuses(stack, "once-").values(), "20 probe tasks")
+    runs = probe_runs(stack, "once-")
+    assert sorted(token for token, _pid in runs) == sorted(f"once-{i}" for i in range(20))
+    assert {pid for _token, pid in runs} == {worker_pid}
+    assert set(task_statuses(stack, "once-").values()) == {"SUCCESSFUL"}
+
+
+def test_a_killed_workers_tasks_run_after_restart_without_duplicates(stack):
+    enqueue(stack, "kill-", 30, seconds=0.3)
+    eventually(lambda: len(probe_runs(stack, "kill-")) >= 3, "the first tasks")
+    stack.kill_process("worker")  # SIGKILL, mid-queue
+    before = probe_runs(stack, "kill-")
+    assert "READY" in task_statuses(stack, "kill-").values(), "nothing was left to recover"
+
+    stack.start_worker("worker2")
+    stack.start_worker("worker3")
+    eventually(lambda: "READY" not in task_statuses(stack, "kill-").values(),
+               "the queued tasks after the restart")
+    eventually(lambda: "RUNNING" not in [s for t, s in task_statuses(stack, "kill-").items()
+                                         if t not in {tok for tok, _ in before}],
+               "the tasks the new workers took")
+    runs = probe_runs(stack, "kill-")
+    tokens = [token for token, _pid in runs]
+    assert len(tokens) == len(set(tokens)), "a task ran twice"
+    statuses = task_statuses(stack, "kill-")
+    # Only a task the killed worker was running may be left unfinished (at most one).
+    stuck = [token for token, status in statuses.items() if status == "RUNNING"]
+    assert len(stuck) <= 1
+    assert sorted(tokens + [t for t in stuck if t not in tokens]) == sorted(
+        f"kill-{i}" for i in range(30))
+    new_pids = {stack.processes["worker2"].pid, stack.processes["worker3"].pid}
+    assert {pid for token, pid in runs if (token, pid) not in before} <= new_pids
