@@ -49,3 +49,9 @@ lint: install
 
 bench: messages
 	bash bench/run.sh
+
+# The production set-up on loopback (nginx + 2 gunicorn + worker, PostgreSQL
+# database "samizdat_smoke", Redis db 11, ports 8160-8164): see docs/deploy.md.
+.PHONY: prod-smoke
+prod-smoke: messages
+	SAMIZDAT_PROD_SMOKE=1 $(BIN)/pytest tests/deploy -q $(PYTEST_ARGS)
