@@ -220,8 +220,12 @@ def drop_database(admin_url, name):
 
 
 def start(ports=None, database="samizdat_smoke", postgres_url="postgres://postgres@127.0.0.1:5432",
-          redis_url="redis://127.0.0.1:6379/11", articles=0, microcache_seconds="10"):
-    """Build everything from scratch and start it; returns a running Stack."""
+          redis_url="redis://127.0.0.1:6379/11", articles=0, microcache_seconds="10",
+          extra_env=None):
+    """Build everything from scratch and start it; returns a running Stack.
+
+    `extra_env` overrides the production environment (the benches use it for
+    a settings module with their own limits)."""
     ports = ports or Ports()
     busy = [p for p in (ports.https, ports.http, ports.purge, ports.app_a, ports.app_b)
             if not port_is_free(p)]
@@ -252,7 +256,9 @@ def start(ports=None, database="samizdat_smoke", postgres_url="postgres://postgr
         "STATICFILES_STORAGE": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
         "LOG_LEVEL": "WARNING",
         "PYTHONDONTWRITEBYTECODE": "1",
+        "SAMIZDAT_TRUSTED_PROXIES": "1",
     })
+    env.update(extra_env or {})
     stack = Stack(run_dir=run_dir, env=env, ports=ports, database=database,
                   postgres_url=postgres_url)
     try:
