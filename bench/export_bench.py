@@ -66,7 +66,8 @@ def bench(articles, jobs):
     work = Path(tempfile.mkdtemp(prefix=f"export-bench-{articles}-"))
     env = dict(os.environ, SAMIZDAT_VAR_DIR=str(work / "var"), MEDIA_ROOT=str(work / "media"),
                DATABASE_URL=f"sqlite:///{work / 'db.sqlite3'}",
-               SAMIZDAT_MIRROR_SIGNING_KEY_FILE=str(work / "key"), PYTHONHASHSEED="0")
+               SAMIZDAT_MIRROR_SIGNING_KEY_FILE=str(work / "key"), PYTHONHASHSEED="0",
+               SAMIZDAT_PAGE_CACHE="0")
     env.pop("SAMIZDAT_MIRROR_SIGNING_KEY", None)
     (work / "var").mkdir()
     manage = [PYTHON, "manage.py"]

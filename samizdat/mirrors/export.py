@@ -28,6 +28,7 @@ import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -132,6 +133,10 @@ def classify(url, base_path, ctx=None):
     url = url.strip()
     if not url or url.startswith("#"):
         return Target("keep")
+    if url.startswith("/") and not url.startswith("//"):
+        path, _sep, rest = url.partition("?")
+        path = path.partition("#")[0]
+        return _classify_path(path, rest.partition("#")[0] if _sep else "", _ctx_key(ctx))
     parts = urlsplit(url)
     if parts.scheme and parts.scheme not in ("http", "https"):
         return Target("keep")
@@ -143,6 +148,21 @@ def classify(url, base_path, ctx=None):
         path = urlset.join(base_path, parts.path)
     else:
         path = base_path
+    return _classify_path(path, parts.query, _ctx_key(ctx))
+
+
+_CTX_BY_KEY = {}
+
+
+def _ctx_key(ctx):
+    key = id(ctx)
+    _CTX_BY_KEY[key] = ctx
+    return key
+
+
+@lru_cache(maxsize=200_000)
+def _classify_path(path, query, ctx_key):
+    ctx = _CTX_BY_KEY[ctx_key]
     path = urlset.normalize(path)
     if path.startswith((ctx["static_url"], ctx["media_url"])):
         return Target("asset", path)
@@ -152,8 +172,7 @@ def classify(url, base_path, ctx=None):
         origin = ctx["donation_origin"]
         if not origin:
             return Target("drop")
-        query = f"?{parts.query}" if parts.query else ""
-        return Target("donation", url=origin + path + query)
+        return Target("donation", url=origin + path + (f"?{query}" if query else ""))
     return Target("page", path)
 
 
@@ -270,6 +289,8 @@ def render_one(path, ctx=None):
             "onion_url": ctx["onion_url"],
             "onion": ctx["onion"],
             "mirror_note": mirror_note(ctx["site_url"], ctx["donation_origin"], ctx["onion"]),
+            "drop_markers": [p.encode() for p in (*urlset.search_paths(),
+                                                  *urlset.excluded_prefixes())],
         }
         rewriter = PageRewriter(
             lambda u, b: classify(u, b, ctx), lambda p: file_of(p, ctx, assumed), path,
@@ -296,6 +317,7 @@ def _store(result, body, ctx):
 
 def _init_worker(ctx):
     global _CTX, _CLIENT
+    _classify_path.cache_clear()
     _CTX = ctx
     _CLIENT = None
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, ctx["host"].split(":")[0]]
@@ -399,6 +421,7 @@ class Exporter:
 
     def _run(self, tmpdir, key):
         urlset.clear_caches()
+        _classify_path.cache_clear()
         state = self.load_state() if self.options.incremental else None
         if self.options.incremental and state is None:
             self.log("No usable state from a previous export: exporting everything.")
@@ -407,8 +430,10 @@ class Exporter:
         ctx = build_context(self.options, tmpdir, previous)
         global _CTX
         _CTX = ctx
+        # Render the truth: no page cache (it is not purged by every kind of change).
         with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS,
-                                              ctx["host"].split(":")[0]]):
+                                              ctx["host"].split(":")[0]],
+                               SAMIZDAT_PAGE_CACHE=False):
             snapshot = take_snapshot()
             if state is not None and state.get("options") != self.state_options(ctx):
                 self.log("Export options changed: re-rendering everything.")

@@ -12,6 +12,7 @@ import html
 import posixpath
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from django.utils import translation
@@ -66,10 +67,21 @@ def file_for(path, ext="html"):
 
 
 def relative_href(from_file, to_file, fragment=""):
-    start = posixpath.dirname(from_file) or "."
-    rel = posixpath.relpath(to_file, start)
-    href = quote(rel, safe="/-._~!$&'()*+,;=:@")
+    href = _relative(posixpath.dirname(from_file), to_file)
     return href + (("#" + fragment) if fragment else "")
+
+
+@lru_cache(maxsize=200_000)
+def _relative(start, to_file):
+    """posixpath.relpath for clean relative paths, percent-encoded; cached."""
+    here = start.split("/") if start else []
+    there = to_file.split("/")
+    common = 0
+    limit = min(len(here), len(there) - 1)
+    while common < limit and here[common] == there[common]:
+        common += 1
+    rel = "/".join([".."] * (len(here) - common) + there[common:])
+    return quote(rel, safe="/-._~!$&'()*+,;=:@")
 
 
 def csp_hash(content):
@@ -237,6 +249,9 @@ class PageRewriter:
     # -- whole page ------------------------------------------------------------
     def remove_unavailable(self, body):
         """Search needs a server: drop its links and forms, say so once."""
+        markers = self.options.get("drop_markers")
+        if markers is not None and not any(marker in body for marker in markers):
+            return body
         is_dropped = self._is_dropped
 
         def drop_form(match):
