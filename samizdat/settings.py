@@ -338,6 +338,8 @@ if os.environ.get("ANYMAIL_ESP"):
 # Anonymous appeal events (view, close, remind, click, conversion) accepted per
 # appeal, variant and kind per minute; a flood beyond it is refused (docs/appeals.md).
 APPEALS_EVENTS_PER_MINUTE = int(os.environ.get("APPEALS_EVENTS_PER_MINUTE", "600"))
+# Opt-in e-mail reminders ("remind me later"): send the due ones, then delete them.
+SAMIZDAT_PERIODIC_JOBS.append(("send_appeal_reminders", 3600))
 
 # --- Mirrors -----------------------------------------------------------------
 # Static signed copies of the site (docs/mirrors.md). The signing key is a
