@@ -17,6 +17,7 @@ from wagtail.snippets.models import register_snippet
 
 from .blocks import ArticleBodyBlock
 
+
 @register_setting(icon="site")
 class OutletSettings(BaseSiteSetting):
     """Who publishes the site: shown in the header, feeds, JSON-LD and receipts."""
@@ -251,7 +252,11 @@ class ArticlePage(Page):
 
     @cached_property
     def authors(self):
-        return [link.author for link in self.article_authors.all()]
+        links = self.article_authors.all()
+        if "article_authors" not in getattr(self, "_prefetched_objects_cache", {}):
+            # One query for any number of bylines (lists prefetch them instead).
+            links = links.select_related("author")
+        return [link.author for link in links]
 
     @property
     def section(self):

@@ -1,7 +1,11 @@
 """'Read more': what to offer after an article.
 
-Editor picks come first, then articles sharing a tag or the section, newest
-first, always in the article's language and never the article itself.
+Editor picks come first (in the editor's order), then live articles sharing a
+tag or the section, newest first, then the newest of the language if that is
+still fewer than MIN_RELATED; always in the article's language and never the
+article itself. A fixed number of queries whatever the size of the archive:
+ids are chosen first, then every card is fetched with its image and bylines
+in one go.
 """
 
 from django.db.models import Q
@@ -10,39 +14,46 @@ MIN_RELATED = 3
 MAX_RELATED = 6
 
 
+def _newest_ids(queryset, exclude, limit):
+    if limit <= 0:
+        return []
+    ids = (
+        queryset.exclude(pk__in=exclude)
+        .order_by("-first_published_at", "-pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    return list(ids[:limit])
+
+
+def related_article_ids(article, limit=MAX_RELATED):
+    from .models import ArticlePage
+
+    candidates = (
+        ArticlePage.objects.live().public().filter(locale_id=article.locale_id)
+        .exclude(pk=article.pk)
+    )
+    # .all() works for a saved article and for an unsaved preview alike.
+    wanted_picks = [link.article_id for link in article.related_links.all() if link.article_id]
+    live_picks = set(candidates.filter(pk__in=wanted_picks).values_list("pk", flat=True))
+    ids = list(dict.fromkeys(pk for pk in wanted_picks if pk in live_picks))[:limit]
+
+    tag_ids = [tag.pk for tag in article.tags.all() if tag.pk]
+    same_topic = Q(tagged_items__tag_id__in=tag_ids) if tag_ids else Q(pk__in=[])
+    parent_path = article.path[: -article.steplen] if article.path else None
+    if parent_path:
+        same_topic |= Q(path__startswith=parent_path, depth=article.depth)
+    ids += _newest_ids(candidates.filter(same_topic), ids, limit - len(ids))
+    ids += _newest_ids(candidates, ids, MIN_RELATED - len(ids))
+    return ids
+
+
 def related_articles(article, limit=MAX_RELATED):
     from .listing import with_listing_relations
     from .models import ArticlePage
 
-    live_same_language = ArticlePage.objects.live().public().filter(locale_id=article.locale_id)
-    picks = [
-        link.article
-        for link in article.related_links.select_related("article", "article__lead_image")
-        if link.article.live and link.article.locale_id == article.locale_id
-        and link.article.pk != article.pk
-    ][:limit]
-    seen = {article.pk, *(p.pk for p in picks)}
-    wanted = limit - len(picks)
-    found = []
-    if wanted > 0:
-        tag_ids = [tag.pk for tag in article.tags.all()]
-        parent_path = article.path[: -article.steplen]
-        matching = live_same_language.filter(
-            Q(tagged_items__tag_id__in=tag_ids) | Q(path__startswith=parent_path, depth=article.depth)
-        ).exclude(pk__in=seen)
-        ids = list(
-            matching.order_by("-first_published_at", "-pk")
-            .values_list("pk", flat=True)
-            .distinct()[: wanted * 3]
-        )
-        ids = list(dict.fromkeys(ids))[:wanted]
-        if len(picks) + len(ids) < MIN_RELATED:
-            more = (
-                live_same_language.exclude(pk__in=seen | set(ids))
-                .order_by("-first_published_at", "-pk")
-                .values_list("pk", flat=True)[: MIN_RELATED - len(picks) - len(ids)]
-            )
-            ids += list(more)
-        by_id = {a.pk: a for a in with_listing_relations(ArticlePage.objects.filter(pk__in=ids))}
-        found = [by_id[pk] for pk in ids if pk in by_id]
-    return picks + found
+    ids = related_article_ids(article, limit)
+    if not ids:
+        return []
+    by_id = {a.pk: a for a in with_listing_relations(ArticlePage.objects.filter(pk__in=ids))}
+    return [by_id[pk] for pk in ids if pk in by_id]
