@@ -192,3 +192,6 @@ class FundraisingGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_fundraising():
     return FundraisingGroup()
+
+
+hooks.register("register_log_actions", exports.register_log_actions)

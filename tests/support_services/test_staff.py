@@ -150,6 +150,26 @@ def test_csv_export_has_emails_amounts_and_no_live_formulas(client, staff_user):
     assert rows[0]["Cancellation reason"].startswith("'=HYPERLINK")
 
 
+def test_every_export_is_recorded_in_the_audit_log(client, staff_user):
+    from wagtail.models import ModelLogEntry
+
+    make_gift("alice@example.org", 2550, "EUR")
+    make_gift("bob@example.org", 1000, "USD")
+    user = staff_user("fina", [FUNDRAISING])
+    login_verified(client, user)
+    _text(client.get("/admin/fundraising/contributions/", {"export": "csv", "currency": "EUR"}))
+    response = client.get("/admin/fundraising/contributions/", {"export": "xlsx"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+
+    entries = ModelLogEntry.objects.filter(action="support.export").order_by("timestamp", "pk")
+    assert [(e.user_id, e.data["format"], e.data["rows"], e.data["query"]) for e in entries] == [
+        (user.pk, "csv", 1, "currency=EUR"),
+        (user.pk, "xlsx", 2, ""),
+    ]
+    assert entries[0].message == "Exported 1 rows of contributions as CSV"
+
+
 def test_dashboard_shows_this_month_against_the_goal_with_an_svg_chart(client, staff_user):
     from samizdat.support.models import FundingGoal
 

@@ -70,6 +70,9 @@ class FundingGoal(ClusterableModel, BaseGenericSetting):
             ("confirm_bank_transfer", _("Can confirm that a bank transfer arrived")),
         ]
 
+    def __str__(self):
+        return str(_("Funding goal"))
+
     def rate_map(self):
         """{currency: goal-currency units per unit}, the goal currency itself at 1."""
         rates = {rate.currency: rate.rate for rate in self.rates.all()}
