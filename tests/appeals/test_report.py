@@ -88,3 +88,43 @@ def test_staff_can_open_the_appeal_editor(staff_client, ab_banner):
     assert staff_client.get("/admin/snippets/appeals/appeal/add/").status_code == 200
     html = staff_client.get(f"/admin/snippets/appeals/appeal/edit/{ab_banner.pk}/").content.decode()
     assert "Who and when" in html and "Text (Russian)" in html
+
+
+def draftail(text):
+    import json
+
+    return json.dumps({"blocks": [{"key": "k1", "type": "unstyled", "depth": 0, "text": text,
+                                   "inlineStyleRanges": [], "entityRanges": []}],
+                       "entityMap": {}})
+
+
+@pytest.mark.django_db
+def test_staff_create_and_publish_an_ab_test_in_the_admin(staff_client, demo_site, client):
+    from samizdat.appeals.models import Appeal
+
+    data = {
+        "name": "Winter A/B", "placement": "letter", "priority": "3", "language": "",
+        "start_at": "", "end_at": "", "max_views": "4", "per_days": "30",
+        "min_days_between": "0", "remind_days": "30", "after_paragraph": "3",
+        "hide_from_supporters": "on",
+        "variants-TOTAL_FORMS": "2", "variants-INITIAL_FORMS": "0",
+        "variants-MIN_NUM_FORMS": "1", "variants-MAX_NUM_FORMS": "5",
+        "action-publish": "action-publish",
+    }
+    for index, key in enumerate("AB"):
+        data.update({
+            f"variants-{index}-key": key, f"variants-{index}-weight": "1",
+            f"variants-{index}-ORDER": str(index + 1), f"variants-{index}-id": "",
+            f"variants-{index}-heading_en": f"Winter {key}",
+            f"variants-{index}-text_en": draftail(f"Dear readers, winter {key}."),
+            f"variants-{index}-button_en": "", f"variants-{index}-heading_ru": "",
+            f"variants-{index}-text_ru": draftail(""), f"variants-{index}-button_ru": "",
+        })
+    response = staff_client.post("/admin/snippets/appeals/appeal/add/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    appeal = Appeal.objects.get(name="Winter A/B")
+    assert appeal.live and [v.key for v in appeal.variants.all()] == ["A", "B"]
+    from django.test import Client
+
+    html = Client().get("/news/river-port-strike-enters-third-week/").content.decode()
+    assert "Dear readers, winter A." in html and "Dear readers, winter B." in html
