@@ -93,6 +93,13 @@ def test_link_expires_after_one_hour_on_a_controlled_clock():
     assert ManageLink.objects.redeem(token, now=issued_at + timedelta(minutes=59)) is None
 
 
+def test_old_links_and_their_addresses_are_forgotten():
+    long_ago = timezone.now() - timedelta(days=3)
+    ManageLink.objects.issue("old@example.org", now=long_ago)
+    ManageLink.objects.issue("new@example.org")
+    assert list(ManageLink.objects.values_list("email", flat=True)) == ["new@example.org"]
+
+
 def test_an_expired_link_is_refused_by_the_page(client):
     make_gift("reader@example.org")
     _link, token = ManageLink.objects.issue(

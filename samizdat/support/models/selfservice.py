@@ -23,6 +23,8 @@ class ManageLinkQuerySet(models.QuerySet):
     def issue(self, email, now=None):
         """A new link for `email`; returns (link, raw token). Only the hash is stored."""
         now = now or timezone.now()
+        # Links are no record worth keeping: forget addresses a day after expiry.
+        self.filter(expires_at__lt=now - timedelta(days=1)).delete()
         token = secrets.token_urlsafe(32)
         link = self.create(
             email=email.strip().lower(),
