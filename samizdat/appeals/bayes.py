@@ -10,6 +10,8 @@ every reload.
 import math
 import random
 
+from django.utils.translation import gettext as _
+
 SEED = 20240701
 DRAWS = 20000
 
@@ -36,7 +38,7 @@ def prob_best_monte_carlo(arms, draws=DRAWS, seed=SEED):
     rng = random.Random(seed)
     wins = [0] * len(arms)
     params = [(1 + c, 1 + max(v - c, 0)) for c, v in arms]
-    for _ in range(draws):
+    for _draw in range(draws):
         samples = [rng.betavariate(a, b) for a, b in params]
         wins[samples.index(max(samples))] += 1
     return [w / draws for w in wins]
@@ -61,25 +63,25 @@ MIN_CONVERSIONS = 10
 def verdict(keys, arms, probabilities):
     """A plain-language reading for a fundraising editor."""
     if len(arms) < 2:
-        return "Only one variant is running, so there is nothing to compare."
+        return _("Only one variant is running, so there is nothing to compare.")
     views = [v for _c, v in arms]
     conversions = sum(c for c, _v in arms)
     if min(views) < MIN_VIEWS or conversions < MIN_CONVERSIONS:
-        return (
-            f"Too early to tell: wait until every variant has at least {MIN_VIEWS:,} views "
-            f"and the test has at least {MIN_CONVERSIONS} gifts."
-        )
+        return _(
+            "Too early to tell: wait until every variant has at least %(views)s views "
+            "and the test has at least %(gifts)s gifts."
+        ) % {"views": f"{MIN_VIEWS:,}", "gifts": MIN_CONVERSIONS}
     best = max(range(len(arms)), key=probabilities.__getitem__)
     chance = probabilities[best]
     percent = math.floor(chance * 100)
     if chance >= 0.95:
-        return (
-            f"Variant {keys[best]} is very likely the best ({percent}% chance). "
-            f"You can end the test and keep {keys[best]}."
-        )
+        return _(
+            "Variant %(key)s is very likely the best (%(percent)s%% chance). "
+            "You can end the test and keep %(key)s."
+        ) % {"key": keys[best], "percent": percent}
     if chance >= 0.8:
-        return (
-            f"Variant {keys[best]} is probably the best ({percent}% chance), but that is not "
+        return _(
+            "Variant %(key)s is probably the best (%(percent)s%% chance), but that is not "
             "yet certain: keep the test running."
-        )
-    return "No clear winner yet: the variants perform about the same so far."
+        ) % {"key": keys[best], "percent": percent}
+    return _("No clear winner yet: the variants perform about the same so far.")

@@ -1,6 +1,7 @@
 """Template tags that put the page's appeals into its HTML."""
 
 import json
+import logging
 
 from babel.lists import format_list
 from django import template
@@ -14,15 +15,21 @@ from ..selection import appeals_for_page
 from ..widget import widget_options
 
 register = template.Library()
+log = logging.getLogger(__name__)
 
 
 @register.simple_tag(takes_context=True)
 def page_appeals(context):
     """The page's candidates (computed once per request)."""
     request = context.get("request")
-    if request is None:
+    if request is None or getattr(request, "_samizdat_appeals_failed", False):
         return None
-    return appeals_for_page(request, context.get("page"))
+    try:
+        return appeals_for_page(request, context.get("page"))
+    except Exception:  # noqa: BLE001 - an appeal must never break a page (or the error page)
+        log.exception("appeals: could not choose this page's appeals")
+        request._samizdat_appeals_failed = True
+        return None
 
 
 @register.simple_tag(takes_context=True)
