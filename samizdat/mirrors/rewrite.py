@@ -13,7 +13,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from django.utils import translation
 from django.utils.translation import gettext
@@ -117,6 +117,7 @@ class PageRewriter:
         self.script_hashes = set()
         self.style_hashes = set()
         self.style_attr_hashes = set()
+        self.language = None
 
     # -- links ---------------------------------------------------------------
     def href(self, url, *, crawl=True):
@@ -161,7 +162,7 @@ class PageRewriter:
             return b""
         rel = (values.get(b"rel") or "").lower().split()
         if name == b"link" and "canonical" in rel:
-            return self._onion_only(match.group(0))
+            return match.group(0)  # metadata keeps the primary (or onion) address
         if name == b"link" and ({"preconnect", "dns-prefetch", "prefetch"} & set(rel)):
             return b""
         if name == b"meta" and (values.get(b"http-equiv") or "").lower() in (
@@ -209,9 +210,6 @@ class PageRewriter:
             out += [b" action=", _quote_attr(self.form_action(self.page_path))]
         out += [match.group(3), b">"]
         return b"".join(out)
-
-    def _onion_only(self, raw):
-        return raw
 
     @staticmethod
     def _posts(values):
@@ -382,7 +380,3 @@ def rewrite_css(text, css_path, classify, file_of):
     rewriter = PageRewriter(classify, file_of, css_path, file_of(css_path), {})
     text = rewriter.css(text, css_path, file_of(css_path))
     return text, rewriter.result.assets
-
-
-def absolute(url, base_path):
-    return urljoin(base_path, url)

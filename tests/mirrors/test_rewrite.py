@@ -1,0 +1,85 @@
+"""Page rewriting on small inputs: what a mirror page keeps, changes and drops."""
+
+import base64
+import hashlib
+
+from samizdat.mirrors import export
+from samizdat.mirrors.rewrite import PageRewriter, file_for
+
+CTX = {
+    "scheme": "https", "host": "news.example.org", "site_url": "https://news.example.org",
+    "static_url": "/static/", "media_url": "/media/", "tmpdir": "", "previous": "",
+    "onion": False, "onion_url": "", "donation_origin": "https://give.example.net",
+    "nonhtml": {"/feeds/rss/": "xml"},
+}
+
+PAGE = b"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<link rel="canonical" href="https://news.example.org/news/a/">
+<link rel="stylesheet" href="/static/news/site.css?v=2">
+<link rel="preconnect" href="https://cdn.example.com">
+<script nonce="r4nd0m">window.x = 1;</script>
+<script type="application/ld+json">{"url": "https://news.example.org/news/a/"}</script>
+</head><body>
+<a href="https://news.example.org/news/b/#top">B</a> <a href="../">up</a>
+<a href="/feeds/rss/">RSS</a> <a href="https://elsewhere.example/">out</a>
+<img src="/media/images/a.jpg" srcset="/media/images/a.jpg 1x, /media/images/b.jpg 2x">
+<form method="post" action="/support/">
+<input type="hidden" name="csrfmiddlewaretoken" value="s3cr3t"><button>Give</button></form>
+<form role="search" method="get" action="/search/"><input name="q"></form>
+<ul><li><a href="/search/">Search</a></li></ul>
+</body></html>"""
+
+
+def rewrite(monkeypatch, body=PAGE, path="/news/a/"):
+    monkeypatch.setattr(export.urlset, "search_paths", lambda: frozenset({"/search/"}))
+    monkeypatch.setattr(export.urlset, "is_donation", lambda p: p.startswith("/support/"))
+    monkeypatch.setattr(export.urlset, "is_excluded", lambda p: p == "/search/")
+    export._classify_path.cache_clear()
+    assumed = set()
+    options = {"donation_origin": CTX["donation_origin"], "form_origins": [CTX["donation_origin"]],
+               "onion_url": "", "onion": False, "mirror_note": None}
+    rewriter = PageRewriter(lambda u, b: export.classify(u, b, CTX),
+                            lambda p: export.file_of(p, CTX, assumed), path,
+                            file_for(path), options)
+    result = rewriter.rewrite(body)
+    export._classify_path.cache_clear()
+    return result.body.decode(), result
+
+
+def test_internal_links_become_relative_files_and_metadata_stays_absolute(monkeypatch):
+    html, result = rewrite(monkeypatch)
+    assert 'href="../b/index.html#top"' in html
+    assert 'href="../index.html"' in html
+    assert 'href="../../feeds/rss/index.xml"' in html
+    assert 'href="../../static/news/site.css"' in html
+    assert 'srcset="../../media/images/a.jpg 1x, ../../media/images/b.jpg 2x"' in html
+    assert '<link rel="canonical" href="https://news.example.org/news/a/">' in html
+    assert '{"url": "https://news.example.org/news/a/"}' in html
+    assert 'href="https://elsewhere.example/"' in html
+    assert "preconnect" not in html
+    assert result.links == {"/news/b/", "/news/", "/feeds/rss/"}
+    assert result.assets == {"/static/news/site.css", "/media/images/a.jpg",
+                             "/media/images/b.jpg"}
+
+
+def test_forms_that_post_go_to_the_donation_origin_without_secrets(monkeypatch):
+    html, _result = rewrite(monkeypatch)
+    assert '<form method="post" action="https://give.example.net/support/">' in html
+    assert "csrfmiddlewaretoken" not in html and "s3cr3t" not in html
+
+
+def test_search_form_and_links_are_replaced_by_a_note(monkeypatch):
+    html, _result = rewrite(monkeypatch)
+    assert "/search/" not in html and 'role="search"' not in html
+    assert "Search is not available on this copy" in html
+
+
+def test_inline_scripts_lose_nonces_and_are_allowed_by_hash(monkeypatch):
+    html, _result = rewrite(monkeypatch)
+    assert "nonce" not in html
+    digest = base64.b64encode(hashlib.sha256(b"window.x = 1;").digest()).decode()
+    csp = html.split('http-equiv="Content-Security-Policy" content="')[1].split('"')[0]
+    assert csp.startswith("default-src 'self';")
+    assert f"'sha256-{digest}'" in csp
+    assert "form-action 'self' https://give.example.net" in csp
+    assert html.index("Content-Security-Policy") < html.index("<script")
