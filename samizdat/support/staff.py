@@ -43,17 +43,23 @@ def ensure_fundraising_group():
     return group
 
 
-def _after_migrate(sender, app_config=None, using="default", verbosity=1, **kwargs):
+def _after_migrate(sender, using="default", plan=None, **kwargs):
     """After `migrate`, make sure the group exists (so no deploy step can be forgotten).
 
-    The support app's own permissions are created by Django's receiver,
-    which may run after this one; creating them first is harmless
-    (idempotent) and makes the order irrelevant.
+    Only a real migrate passes `plan`; a test database `flush` sends the
+    same signal without it and is left alone. The support app's own
+    permissions are created by Django's receiver, which may run after this
+    one; creating them first is idempotent and makes the order irrelevant.
     """
     from django.contrib.auth.management import create_permissions
 
+    if plan is None:
+        return
     create_permissions(sender, verbosity=0, using=using)
-    ensure_fundraising_group()
+    try:
+        ensure_fundraising_group()
+    except Permission.DoesNotExist:
+        pass  # a partial database (e.g. migrating to an old state): setup_fundraising later
 
 
 def connect_post_migrate(app_config):
