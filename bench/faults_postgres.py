@@ -59,8 +59,8 @@ class PrivateCluster:
 
     def restart(self):
         began = time.monotonic()
-        as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-o", self.options, "-m", "fast",
-                    "-w", "restart")
+        as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-o", self.options, "-l",
+                    self.dir / "pg.log", "-m", "fast", "-w", "restart")
         return time.monotonic() - began
 
     def stop(self):
@@ -102,8 +102,9 @@ def main():
         urls = reader_urls(stack)
         before = contribution_count(stack)
         result, log, stop = {}, [], threading.Event()
-        load = threading.Thread(target=lambda: result.update(run_wrk(stack, urls, args.seconds)))
-        prober = threading.Thread(target=probe, args=(stack, stop, log))
+        load = threading.Thread(target=lambda: result.update(run_wrk(stack, urls, args.seconds)),
+                                daemon=True)
+        prober = threading.Thread(target=probe, args=(stack, stop, log), daemon=True)
         t0 = time.monotonic()
         load.start()
         prober.start()

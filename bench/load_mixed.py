@@ -32,40 +32,45 @@ from load_common import (
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--connections", default="32",
+                        help="wrk connections; a comma list runs one 60 s round each")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     stack = smoke_stack.start(extra_env=BENCH_ENV)
+    records = []
     try:
         urls = reader_urls(stack)
         single_start = serial_start_ms(stack)
-        run_wrk(stack, urls, 5, args.threads, args.connections)  # warm-up, discarded
-        time.sleep(12)  # let requests still in flight after wrk's end finish
-        before = contribution_count(stack)
-        summary = run_wrk(stack, urls, args.seconds, args.threads, args.connections)
-        time.sleep(12)
-        created = contribution_count(stack) - before
-        record = {
-            "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "set_up": "nginx TLS micro-cache 10 s -> 2 gunicorn (2 sync workers each) "
-                      "+ db_worker, PostgreSQL, Redis; production settings",
-            "reader_urls": len(urls),
-            "cpus": os.cpu_count(),
-            **summary,
-            "single_start_ms_median": single_start,
-            "contributions_created": created,
-            # Timed-out starts may still complete: rows lie between accepted and sent.
-            "starts_match_rows": summary["start_ok"] <= created <= summary["starts_sent"],
-            "check_ledger": check_ledger(stack),
-        }
+        for connections in [int(c) for c in args.connections.split(",")]:
+            run_wrk(stack, urls, 5, args.threads, connections)  # warm-up, discarded
+            time.sleep(12)  # let requests still in flight after wrk's end finish
+            before = contribution_count(stack)
+            summary = run_wrk(stack, urls, args.seconds, args.threads, connections)
+            time.sleep(12)
+            created = contribution_count(stack) - before
+            records.append({
+                "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                "set_up": "nginx TLS micro-cache 10 s -> 2 gunicorn (2 sync workers each) "
+                          "+ db_worker, PostgreSQL, Redis; production settings",
+                "reader_urls": len(urls),
+                "cpus": os.cpu_count(),
+                "connections": connections,
+                **summary,
+                "single_start_ms_median": single_start,
+                "contributions_created": created,
+                # Timed-out starts may still complete: rows lie between accepted and sent.
+                "starts_match_rows": summary["start_ok"] <= created <= summary["starts_sent"],
+                "check_ledger": check_ledger(stack),
+            })
     finally:
         smoke_stack.teardown(stack)
-    path = save("load_mixed", record)
-    sys.stdout.write(json.dumps(record, indent=2) + f"\nsaved to {path}\n")
-    ok = (record["bad_responses"] == 0 and record["socket_errors"] == 0
-          and record["starts_match_rows"] and record["check_ledger"]["exit"] == 0)
+    ok = True
+    for record in records:
+        path = save("load_mixed", record)
+        sys.stdout.write(json.dumps(record, indent=2) + f"\nsaved to {path}\n")
+        ok = ok and (record["bad_responses"] == 0 and record["socket_errors"] == 0
+                     and record["starts_match_rows"] and record["check_ledger"]["exit"] == 0)
     return 0 if ok else 1
-
 
 if __name__ == "__main__":
     sys.exit(main())
