@@ -171,13 +171,15 @@ def wait_for(predicate, attempts=150):
 
 
 def settled(predicate):
-    """A predicate that reads as False while SQLite reports the live server's write lock."""
-    from django.db import OperationalError
+    """A predicate that reads as False while the server thread holds the shared in-memory
+    SQLite connection (locked, or mid-transaction)."""
+    from django.db import DatabaseError
+    from django.db.transaction import TransactionManagementError
 
     def check():
         try:
             return predicate()
-        except OperationalError:
+        except (DatabaseError, TransactionManagementError):
             return False
 
     return check
@@ -218,21 +220,36 @@ def staff_client(client, django_user_model):
 SERVER_PORT = 8123
 
 
-@pytest.fixture
-def site_server(transactional_db):
-    """The app on 127.0.0.1:8123 in a thread, sharing this test's database connection.
+def _start_server(port, threaded=True):
+    """The app on 127.0.0.1:<port> in a thread, sharing this test's database connection.
 
     Like live_server, but started per test with the connection the test holds now
     (pytest-django's session-wide server can keep an in-memory SQLite connection
-    that earlier tests replaced)."""
+    that earlier tests replaced). Unthreaded, requests are handled one at a time,
+    which in-memory SQLite needs when a provider delivers events in parallel."""
     from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.servers.basehttp import WSGIServer
     from django.db import connections
-    from django.test.testcases import LiveServerThread
+    from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler
+
+    class SerialWSGIServer(WSGIServer):
+        def __init__(self, *args, connections_override=None, **kwargs):
+            # The server thread itself already uses the shared connections.
+            super().__init__(*args, **kwargs)
+
+    class ServerThread(LiveServerThread):
+        server_class = LiveServerThread.server_class if threaded else SerialWSGIServer
+
+        def _create_server(self, connections_override=None):
+            # Reuse the port at once: each test starts its own server on it.
+            return self.server_class((self.host, self.port), QuietWSGIRequestHandler,
+                                     allow_reuse_address=True,
+                                     connections_override=connections_override)
 
     overrides = {conn.alias: conn for conn in connections.all()
                  if conn.vendor == "sqlite" and conn.is_in_memory_db()}
-    thread = LiveServerThread("127.0.0.1", StaticFilesHandler,
-                              connections_override=overrides, port=SERVER_PORT)
+    thread = ServerThread("127.0.0.1", StaticFilesHandler,
+                          connections_override=overrides, port=port)
     thread.daemon = True
     for conn in overrides.values():
         conn.inc_thread_sharing()
@@ -242,12 +259,30 @@ def site_server(transactional_db):
         raise thread.error
 
     class Server:
-        url = f"http://127.0.0.1:{SERVER_PORT}"
+        url = f"http://127.0.0.1:{port}"
 
-    yield Server()
-    thread.terminate()
-    for conn in overrides.values():
-        conn.dec_thread_sharing()
+        @staticmethod
+        def stop():
+            thread.terminate()
+            for conn in overrides.values():
+                conn.dec_thread_sharing()
+
+    return Server()
+
+
+@pytest.fixture
+def site_server(transactional_db):
+    server = _start_server(SERVER_PORT)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def webhook_server(transactional_db):
+    """An unthreaded server for provider webhooks (one request at a time)."""
+    server = _start_server(SERVER_PORT + 1, threaded=False)
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -264,3 +299,16 @@ def wagtail_root(transactional_db):
     if not Site.objects.filter(is_default_site=True).exists():
         Site.objects.create(hostname="localhost", root_page=root, is_default_site=True,
                             site_name="Samizdat")
+
+
+def retrying(read, attempts=50):
+    """Run a read, retrying while the server thread holds the shared SQLite connection."""
+    from django.db import DatabaseError
+    from django.db.transaction import TransactionManagementError
+
+    for _attempt in range(attempts - 1):
+        try:
+            return read()
+        except (DatabaseError, TransactionManagementError):
+            time.sleep(0.1)
+    return read()
