@@ -15,6 +15,7 @@ APP_PORT=${APP_PORT:-8111}
 NGINX_PORT=${NGINX_PORT:-8112}
 WRK_ARGS=${WRK_ARGS:--t2 -c32 -d10s}
 WARMUP_ARGS=${WARMUP_ARGS:--t1 -c8 -d3s}
+ONE_CONN_ARGS=${ONE_CONN_ARGS:--t1 -c1 -d10s}  # service time without queueing
 PAGE=/news/river-port-strike-enters-third-week/
 
 for tool in wrk nginx curl; do
@@ -89,9 +90,9 @@ http {
 CONF
 mkdir -p "$WORK/nginx-tmp"
 
-run_wrk() {  # $1 label, $2 url → appends "label req/s p50 p99" to $WORK/rows
+run_wrk() {  # $1 label, $2 url [, $3 wrk args] → appends "label req/s p50 p99" to $WORK/rows
   wrk $WARMUP_ARGS "$2" >/dev/null
-  wrk $WRK_ARGS --timeout 10s --latency "$2" >"$WORK/wrk-$1.txt"
+  wrk ${3:-$WRK_ARGS} --timeout 10s --latency "$2" >"$WORK/wrk-$1.txt"
   local rps p50 p99 errors
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk-$1.txt")
   p50=$(awk '$1=="50%" {print $2}' "$WORK/wrk-$1.txt")
@@ -114,11 +115,13 @@ echo "== load: wrk $WRK_ARGS (warm-up wrk $WARMUP_ARGS) on $PAGE ($PAGE_BYTES by
 nginx_round nginx-1
 start_gunicorn 0
 run_wrk uncached "http://127.0.0.1:$APP_PORT$PAGE"
+run_wrk uncached-1conn "http://127.0.0.1:$APP_PORT$PAGE" "$ONE_CONN_ARGS"
 stop_gunicorn
 nginx_round nginx-2
 start_gunicorn 1
 curl -fsS -D - -o /dev/null "http://127.0.0.1:$APP_PORT$PAGE" | grep -i "^x-page-cache" >&2 || true
 run_wrk cached "http://127.0.0.1:$APP_PORT$PAGE"
+run_wrk cached-1conn "http://127.0.0.1:$APP_PORT$PAGE" "$ONE_CONN_ARGS"
 stop_gunicorn
 
 mkdir -p bench/results
@@ -128,13 +131,15 @@ OUT=bench/results/article-load-$(date -u +%Y%m%dT%H%M%SZ).md
   echo
   echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- software: $(nginx -v 2>&1 | cut -d' ' -f3), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), gunicorn $("$ROOT/.venv/bin/gunicorn" --version | awk '{print $NF}' | tr -d ')'), Python $($PY -c 'import platform; print(platform.python_version())'), SQLite"
-  echo "- command: \`make bench\` (ARTICLES=$ARTICLES WORKERS=$WORKERS WRK_ARGS='$WRK_ARGS' WARMUP_ARGS='$WARMUP_ARGS')"
+  echo "- command: \`make bench\` (ARTICLES=$ARTICLES WORKERS=$WORKERS WRK_ARGS='$WRK_ARGS' WARMUP_ARGS='$WARMUP_ARGS' ONE_CONN_ARGS='$ONE_CONN_ARGS')"
   echo "- page: $PAGE, $PAGE_BYTES bytes of HTML; seeding $ARTICLES articles took ${seed_seconds}s"
   echo "- SQL queries per render (page cache off, renditions made): before seeding $QUERIES_SMALL; after $QUERIES_LARGE"
   echo
   echo "| run | req/s | p50 | p99 | errors | ratio to the nginx run before it |"
   echo "|---|---|---|---|---|---|"
-  awk 'BEGIN{n=0} {if ($1 ~ /^nginx/) {n=$2; r="1"} else {r=sprintf("%.2f %%", 100*$2/n)}; printf "| %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, r}' "$WORK/rows"
+  echo "(*-1conn rows use ONE_CONN_ARGS; their ratio is to the same nginx run at WRK_ARGS.)"
+  echo
+  awk 'BEGIN{n=0} {if ($1 ~ /^nginx/) {n=$2; r="1"} else {r=sprintf("%.3f %%", 100*$2/n)}; printf "| %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, r}' "$WORK/rows"
 } >"$OUT"
 cat "$OUT"
 echo "== written to $OUT"
