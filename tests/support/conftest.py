@@ -272,7 +272,8 @@ def _start_server(port, threaded=True):
 
 @pytest.fixture
 def site_server(transactional_db):
-    server = _start_server(SERVER_PORT)
+    """Serial too: a browser's parallel requests must not interleave on one connection."""
+    server = _start_server(SERVER_PORT, threaded=False)
     yield server
     server.stop()
 
