@@ -316,6 +316,8 @@ SAMIZDAT_TRUSTED_PROXIES = int(os.environ.get("SAMIZDAT_TRUSTED_PROXIES", "0"))
 # Receipts and notices to supporters (support/emails.py). They go through
 # EMAIL_BACKEND: SMTP settings above, or a hosted sender through django-anymail,
 # e.g. EMAIL_BACKEND=anymail.backends.postmark.EmailBackend with
+# Recompute every gift and plan from the ledger hourly; mismatches are logged.
+SAMIZDAT_PERIODIC_JOBS.append(("check_ledger", 3600))
 # ANYMAIL={"POSTMARK_SERVER_TOKEN": ...} (docs/payments.md). Discreet mode is
 # switched on in the admin (Settings → Supporter e-mails); its sender address
 # may differ so that not even the domain names the outlet.

@@ -1,9 +1,9 @@
 """Recompute every contribution's and pledge's state from the ledger; report mismatches.
 
-Exits 1 when anything disagrees, so cron or CI can alert on it.
+Exits 1 when anything disagrees, so cron, CI or run_periodic's log can alert on it.
 """
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from samizdat.support.ledger import derive_state, totals
 from samizdat.support.models import Contribution, LedgerEntry, Pledge, ProviderEvent
@@ -49,6 +49,6 @@ class Command(BaseCommand):
             f"pledges, {LedgerEntry.objects.count()} ledger entries; net {summary}."
         )
         if problems:
-            self.stderr.write(f"{len(problems)} mismatch(es) found.")
-            raise SystemExit(1)
+            # CommandError: exit status 1 on the command line; logged by run_periodic.
+            raise CommandError(f"{len(problems)} mismatch(es) found.")
         self.stdout.write("Ledger consistent.")
