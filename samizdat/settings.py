@@ -271,6 +271,9 @@ SAMIZDAT_PERIODIC_JOBS = [
 SAMIZDAT_PAGE_CACHE = env_bool("SAMIZDAT_PAGE_CACHE", True)
 SAMIZDAT_PAGE_BROWSER_SECONDS = int(os.environ.get("SAMIZDAT_PAGE_BROWSER_SECONDS", "60"))
 SAMIZDAT_PAGE_CACHE_ALIAS = "pages"
+# URL namespaces whose pages concern one reader (a contribution's thanks,
+# cancel or bank-transfer page): private even without a cookie.
+SAMIZDAT_PAGE_CACHE_PRIVATE_NAMESPACES = ["support"]
 # Shared by every worker process (and by run_periodic, which publishes): Redis
 # when configured, else files under var/, never per-process memory.
 CACHES[SAMIZDAT_PAGE_CACHE_ALIAS] = (

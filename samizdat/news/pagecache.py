@@ -66,9 +66,17 @@ def is_dummy(request):
     return getattr(request, "is_dummy", False) or getattr(request, "is_preview", False)
 
 
+def in_private_namespace(request):
+    """Pages about one reader's contribution (support:thanks, …) are never shared."""
+    match = getattr(request, "resolver_match", None)
+    private = set(getattr(settings, "SAMIZDAT_PAGE_CACHE_PRIVATE_NAMESPACES", ()))
+    return bool(match and private.intersection(match.namespaces))
+
+
 def is_private(request, response):
     return (
         request.path_info.startswith(admin_prefix())
+        or in_private_namespace(request)
         or is_staff_request(request)
         or is_dummy(request)
         or bool(response.cookies)

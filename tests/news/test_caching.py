@@ -249,3 +249,11 @@ def test_editing_an_author_refreshes_cached_pages(client, demo_site):
     author.save()  # as the snippet editor does
     assert "A. Weiss" in client.get(ARTICLE).content.decode()
 
+
+
+@pytest.mark.django_db
+def test_pages_about_one_contribution_are_never_public(client, demo_site):
+    response = client.get("/support/thanks/NO-SUCH-REFERENCE/")
+    assert "public" not in response.get("Cache-Control", "")
+    assert "private" in response["Cache-Control"]
+    assert "X-Page-Cache" not in client.get("/support/thanks/NO-SUCH-REFERENCE/")
