@@ -135,10 +135,10 @@ OUT=bench/results/article-load-$(date -u +%Y%m%dT%H%M%SZ).md
   echo "- page: $PAGE, $PAGE_BYTES bytes of HTML; seeding $ARTICLES articles took ${seed_seconds}s"
   echo "- SQL queries per render (page cache off, renditions made): before seeding $QUERIES_SMALL; after $QUERIES_LARGE"
   echo
-  echo "| run | req/s | p50 | p99 | errors | ratio to the nginx run before it |"
-  echo "|---|---|---|---|---|---|"
   echo "(*-1conn rows use ONE_CONN_ARGS; their ratio is to the same nginx run at WRK_ARGS.)"
   echo
+  echo "| run | req/s | p50 | p99 | errors | ratio to the nginx run before it |"
+  echo "|---|---|---|---|---|---|"
   awk 'BEGIN{n=0} {if ($1 ~ /^nginx/) {n=$2; r="1"} else {r=sprintf("%.3f %%", 100*$2/n)}; printf "| %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, r}' "$WORK/rows"
 } >"$OUT"
 cat "$OUT"
