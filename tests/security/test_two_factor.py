@@ -199,3 +199,10 @@ def test_verify_page_does_not_redirect_to_another_host(client, make_staff, staff
     response = client.post(f"{ADMIN}2fa/verify/", {"token": totp_now(device),
                                                    "next": "https://evil.example/"})
     assert response["Location"] == ADMIN
+
+
+def test_test_helper_signs_in_past_the_second_factor(client, make_staff):
+    from samizdat.users.testing import login_with_second_factor
+
+    login_with_second_factor(client, make_staff("chief", superuser=True))
+    assert client.get(ADMIN).status_code == 200
