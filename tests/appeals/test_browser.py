@@ -332,3 +332,47 @@ def test_staff_preview_forces_a_variant_and_explains_every_appeal(page, context,
     assert events == []
     assert page.evaluate("localStorage.length") == 0
 
+
+
+def test_banner_motion_respects_reduced_motion(browser, site):
+    names = {}
+    for motion in ("no-preference", "reduce"):
+        context = browser.new_context(reduced_motion=motion)
+        page = context.new_page()
+        page.goto(site + ARTICLE)
+        names[motion] = page.locator('[data-placement="banner"].ap-on').evaluate(
+            "el => getComputedStyle(el).animationName")
+        context.close()
+    assert names == {"no-preference": "ap-rise", "reduce": "none"}
+
+
+def test_articles_read_counter_is_off_unless_enabled(page, site):
+    from samizdat.appeals.models import AppealSettings
+
+    page.goto(site + ARTICLE)
+    assert "r" not in page.evaluate("JSON.parse(localStorage.getItem('samizdat.appeals'))")
+    switches = AppealSettings.load()
+    switches.count_articles_read = True
+    switches.save()
+    page.goto(site + ARTICLE + "?counter-on")
+    page.goto(site + "/news/")
+    page.goto(site + ARTICLE + "?counter-on-again")
+    state = page.evaluate("JSON.parse(localStorage.getItem('samizdat.appeals'))")
+    assert state["r"] == {"m": "2026-11", "n": 2}
+    assert "news" not in str(state) and "river" not in str(state)
+
+
+def test_counting_stops_quietly_where_there_is_no_counter(page, site):
+    """As on a static mirror: the first event fails, the page keeps working and sends no more."""
+    attempts = []
+    page.route("**/appeals/event", lambda route: (attempts.append(route.request.url),
+                                                  route.fulfill(status=404, body="")))
+    page.goto(site + ARTICLE)
+    page.wait_for_load_state("networkidle")
+    failed_on_load = len(attempts)
+    assert failed_on_load >= 1
+    page.get_by_role("button", name="Close this message").click()
+    page.get_by_role("link", name="Remind me later.").click()
+    assert page.get_by_role("status").filter(has_text="We won't ask you again").is_visible()
+    page.wait_for_load_state("networkidle")
+    assert len(attempts) == failed_on_load
