@@ -402,6 +402,11 @@ class Exporter:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
                 raise ExportError(f"another export into {self.outdir} is running") from exc
+            # Leftovers of a run that was killed: we hold the lock, nobody uses them.
+            for stale in self.outdir.parent.glob(f".{self.outdir.name}.tmp-*"):
+                shutil.rmtree(stale, ignore_errors=True)
+            for stale in self.outdir.parent.glob(f".{self.outdir.name}.old-*"):
+                shutil.rmtree(stale, ignore_errors=True)
             try:
                 tmpdir = Path(tempfile.mkdtemp(prefix=f".{self.outdir.name}.tmp-",
                                                dir=self.outdir.parent))
