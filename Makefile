@@ -35,8 +35,9 @@ demo: messages
 	DEBUG=1 $(MANAGE) load_demo
 	DEBUG=1 $(MANAGE) ensure_demo_admin
 	@echo "Serving on http://$(HOST):$(PORT)/ (admin at http://$(HOST):$(PORT)/admin/). Ctrl-C stops."
+	@echo "E-mails (receipts, 'manage my support' links) are printed here and kept in var/worker.log."
 	@trap 'kill 0' INT TERM EXIT; \
-	DEBUG=1 $(MANAGE) db_worker --interval 1 >var/worker.log 2>&1 & \
+	DEBUG=1 $(MANAGE) db_worker --interval 1 2>&1 | tee var/worker.log & \
 	DEBUG=1 $(MANAGE) run_periodic >var/periodic.log 2>&1 & \
 	DEBUG=1 $(MANAGE) runserver --noreload $(HOST):$(PORT)
 
