@@ -3,6 +3,7 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from samizdat.appeals.demo import ensure_demo_appeals
 from samizdat.news.demo import build_demo_site, extra_articles
 
 
@@ -17,6 +18,7 @@ class Command(BaseCommand):
         if articles < 0:
             raise CommandError("--articles must be zero or more")
         homes = build_demo_site()
+        ensure_demo_appeals()
         if articles:
             extra_articles(articles)
         call_command("update_index", verbosity=0)
