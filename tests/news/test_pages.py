@@ -57,3 +57,18 @@ def test_odd_search_queries_give_a_results_page(client, demo_site, query):
 def test_search_finds_an_article_by_a_word_of_its_body(client, demo_site):
     html = client.get("/search/", {"q": "dockers"}).content.decode()
     assert "River port strike" in html
+
+
+@pytest.mark.django_db
+def test_language_switch_on_a_later_listing_page_links_to_the_first_page(client, demo_site):
+    from samizdat.news.demo import publish_article
+    from samizdat.news.models import Author, SectionPage
+
+    section = SectionPage.objects.get(slug="news", locale__language_code="en")
+    authors = {"staff": Author.objects.get(slug="staff")}
+    for number in range(25):
+        spec = {"slug": f"extra-{number}", "title": f"Extra {number}", "standfirst": "",
+                "body": ["Text."], "authors": ["staff"]}
+        publish_article(section, spec, authors, None, section.first_published_at)
+    html = client.get("/news/page/2/").content.decode()
+    assert '<a href="/ru/news/" hreflang="ru" lang="ru">Русский</a>' in html

@@ -1,13 +1,15 @@
 """Template helpers shared by every reader-facing page."""
 
+import re
+
 from django import template
 from django.conf import settings
 from django.urls import translate_url
-from django.utils.translation import get_language_info
-from django.utils.translation import get_language
+from django.utils.translation import get_language, get_language_info
 from wagtail.models import Page, Site
 
 register = template.Library()
+PAGINATION_SUFFIX = re.compile(r"page/\d+/$")
 
 
 def _home_for(request, language_code):
@@ -73,6 +75,8 @@ def language_links(context):
         own_url = page.get_url(request) if request is not None else None
         if own_url and request is not None and request.path.startswith(own_url):
             suffix = request.path[len(own_url):]
+            # Page N of a listing need not exist in the other language.
+            suffix = PAGINATION_SUFFIX.sub("", suffix)
         for translation in page.get_translations(inclusive=True).live().select_related("locale"):
             translations[translation.locale.language_code] = translation
     for code, _name in settings.LANGUAGES:
