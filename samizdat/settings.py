@@ -316,11 +316,11 @@ SAMIZDAT_CHECKOUT_LIMITS_UNDER_ATTACK = {
 }
 # Trust X-Forwarded-For from this many proxies in front of the app (0 = none).
 SAMIZDAT_TRUSTED_PROXIES = int(os.environ.get("SAMIZDAT_TRUSTED_PROXIES", "0"))
+# Recompute every gift and plan from the ledger hourly; mismatches are logged.
+SAMIZDAT_PERIODIC_JOBS.append(("check_ledger", 3600))
 # Receipts and notices to supporters (support/emails.py). They go through
 # EMAIL_BACKEND: SMTP settings above, or a hosted sender through django-anymail,
 # e.g. EMAIL_BACKEND=anymail.backends.postmark.EmailBackend with
-# Recompute every gift and plan from the ledger hourly; mismatches are logged.
-SAMIZDAT_PERIODIC_JOBS.append(("check_ledger", 3600))
 # ANYMAIL={"POSTMARK_SERVER_TOKEN": ...} (docs/payments.md). Discreet mode is
 # switched on in the admin (Settings → Supporter e-mails); its sender address
 # may differ so that not even the domain names the outlet.
