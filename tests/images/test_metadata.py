@@ -38,9 +38,10 @@ def assert_clean(data):
 
 @pytest.fixture
 def editor_client(client, django_user_model):
+    from samizdat.users.testing import login_with_second_factor
+
     user = django_user_model.objects.create_superuser("ed", "ed@example.org", "pw")
-    client.force_login(user)
-    return client
+    return login_with_second_factor(client, user)
 
 
 @pytest.mark.django_db
