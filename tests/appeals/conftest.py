@@ -35,16 +35,10 @@ def make_appeal(db):
 @pytest.fixture
 def staff_client(client, django_user_model):
     """A client signed in as a superuser who passed the two-factor step."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from samizdat.users.testing import login_with_second_factor
 
     user = django_user_model.objects.create_superuser(username="fundraiser", password="x")
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
+    return login_with_second_factor(client, user)
 
 
 def section(slug, language="en"):
