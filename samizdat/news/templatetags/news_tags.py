@@ -119,7 +119,12 @@ def _outlet_name(context):
     from ..models import OutletSettings
 
     request = context.get("request")
-    return OutletSettings.for_request(request).name if request is not None else ""
+    if request is None:
+        return ""
+    try:
+        return OutletSettings.for_request(request).name
+    except OutletSettings.DoesNotExist:  # no Site matches this host yet
+        return OutletSettings._meta.get_field("name").default
 
 
 @register.simple_tag(takes_context=True)
