@@ -37,7 +37,7 @@ demo: messages
 	@echo "Serving on http://$(HOST):$(PORT)/ (admin at http://$(HOST):$(PORT)/admin/). Ctrl-C stops."
 	@echo "E-mails (receipts, 'manage my support' links) are printed here and kept in var/worker.log."
 	@trap 'kill 0' INT TERM EXIT; \
-	DEBUG=1 $(MANAGE) db_worker --interval 1 2>&1 | tee var/worker.log & \
+	DEBUG=1 $(MANAGE) db_worker --interval 1 2>&1 | tee var/worker.log | grep --line-buffered -v '^Task id=' & \
 	DEBUG=1 $(MANAGE) run_periodic >var/periodic.log 2>&1 & \
 	DEBUG=1 $(MANAGE) runserver --noreload $(HOST):$(PORT)
 
