@@ -71,26 +71,25 @@ def record_event(alias, parsed):
         return ProviderEvent.objects.get(provider=alias, event_id=parsed.id), False
 
 
+# Which provider reference identifies which kind of subject, most specific first.
+SUBJECT_LOOKUPS = (
+    ("reference", (Contribution, Pledge)),
+    ("subscription_ref", (Pledge,)),
+    ("payment_ref", (Contribution,)),
+)
+
+
 def resolve_subject(alias, facts):
     """The Contribution or Pledge the facts are about, or None if it is not known yet."""
     for fact in facts:
-        if fact.reference:
-            for model in (Contribution, Pledge):
-                subject = model.objects.filter(provider=alias, reference=fact.reference).first()
+        for field, models in SUBJECT_LOOKUPS:
+            value = getattr(fact, field)
+            if not value:
+                continue
+            for model in models:
+                subject = model.objects.filter(provider=alias, **{field: value}).first()
                 if subject:
                     return subject
-        if fact.subscription_ref:
-            subject = Pledge.objects.filter(
-                provider=alias, subscription_ref=fact.subscription_ref
-            ).first()
-            if subject:
-                return subject
-        if fact.payment_ref:
-            subject = Contribution.objects.filter(
-                provider=alias, payment_ref=fact.payment_ref
-            ).first()
-            if subject:
-                return subject
         if fact.source_ref:
             entry = LedgerEntry.objects.filter(
                 provider=alias, kind="payment", source_ref=fact.source_ref
