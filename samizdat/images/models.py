@@ -39,6 +39,33 @@ class CustomImage(AbstractImage):
         cleaned, _fmt = strip_metadata(generated.read())
         return ContentFile(cleaned, name=generated.name)
 
+    def create_renditions(self, *filters):
+        """Return the stored renditions, never a concurrent loser's file.
+
+        Wagtail creates several renditions with one ``bulk_create(ignore_conflicts=True)``:
+        when another process (an export worker, a second app server) stored the same
+        rendition meanwhile, Wagtail hands back its own unsaved copy, whose file the
+        database does not know. Pages would then link different files from one process
+        to the next (mirror exports stop being deterministic) and orphans pile up.
+        """
+        created = super().create_renditions(*filters)
+        if len(created) < 2:
+            return created
+        stored = {
+            (row.filter_spec, row.focal_point_key): row
+            for row in self.renditions.filter(filter_spec__in=[f.spec for f in created])
+        }
+        result = {}
+        for filter, rendition in created.items():
+            row = stored.get((rendition.filter_spec, rendition.focal_point_key))
+            if row is not None:
+                if row.file.name != rendition.file.name:
+                    rendition.file.delete(save=False)
+                row.image = self
+                rendition = row
+            result[filter] = rendition
+        return result
+
     @property
     def default_alt_text(self):
         return self.description or self.title
