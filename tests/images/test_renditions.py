@@ -9,6 +9,7 @@ from PIL import Image
 
 from samizdat.images.models import CustomImage, CustomRendition
 
+
 def make_image():
     out = io.BytesIO()
     Image.new("RGB", (480, 320), "#884422").save(out, format="JPEG")

@@ -107,6 +107,10 @@ def locale_name(code):
 
 @register.filter
 def tagline_for(outlet_settings, language_code):
+    # Without a Wagtail Site for the host the settings lookup fails quietly and
+    # hands us the template engine's empty string: no tagline, not a 500.
+    if not hasattr(outlet_settings, "tagline_for"):
+        return ""
     return outlet_settings.tagline_for(language_code)
 
 
