@@ -6,6 +6,15 @@ import shutil
 import pytest
 
 
+def free_port():
+    """A loopback port nobody listens on now, so suites can run side by side."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

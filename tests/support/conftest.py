@@ -114,9 +114,6 @@ def recorder():
     rec.close()
 
 
-LOCALSTRIPE_PORT = 8121  # this suite's range is 8120-8129
-
-
 @pytest.fixture(scope="session")
 def localstripe():
     """localstripe 1.15.10 in a subprocess on 127.0.0.1; yields its base URL."""
@@ -125,18 +122,18 @@ def localstripe():
     import sys
     from pathlib import Path
 
+    from tests.conftest import free_port
+
     root = Path(__file__).resolve().parents[2]
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", LOCALSTRIPE_PORT)) == 0:
-            pytest.fail(f"port {LOCALSTRIPE_PORT} is busy; cannot start localstripe")
+    port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.localstripe_launcher", str(LOCALSTRIPE_PORT)],
+        [sys.executable, "-m", "tests.support.localstripe_launcher", str(port)],
         cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{LOCALSTRIPE_PORT}"
+    url = f"http://127.0.0.1:{port}"
     for _attempt in range(100):
         with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", LOCALSTRIPE_PORT)) == 0:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
                 break
         if process.poll() is not None:
             pytest.fail("localstripe exited at start")
@@ -211,10 +208,7 @@ def staff_client(client, django_user_model):
     return login_with_second_factor(client, user)
 
 
-SERVER_PORT = 8123
-
-
-def _start_server(port, threaded=True):
+def _start_server(port=0, threaded=True):
     """The app on 127.0.0.1:<port> in a thread, sharing this test's database connection.
 
     Like live_server, but started per test with the connection the test holds now
@@ -253,7 +247,7 @@ def _start_server(port, threaded=True):
         raise thread.error
 
     class Server:
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{thread.port}"
 
         @staticmethod
         def stop():
@@ -267,7 +261,7 @@ def _start_server(port, threaded=True):
 @pytest.fixture
 def site_server(transactional_db):
     """Serial too: a browser's parallel requests must not interleave on one connection."""
-    server = _start_server(SERVER_PORT, threaded=False)
+    server = _start_server(threaded=False)
     yield server
     server.stop()
 
@@ -275,7 +269,7 @@ def site_server(transactional_db):
 @pytest.fixture
 def webhook_server(transactional_db):
     """An unthreaded server for provider webhooks (one request at a time)."""
-    server = _start_server(SERVER_PORT + 1, threaded=False)
+    server = _start_server(threaded=False)
     yield server
     server.stop()
 

@@ -7,8 +7,6 @@ import threading
 import pytest
 from aiosmtpd.controller import Controller
 
-SMTP_PORT = 8131
-
 
 class Inbox:
     """Collects every message the SMTP server receives, parsed."""
@@ -36,12 +34,15 @@ class Inbox:
 @pytest.fixture
 def smtp_inbox(settings):
     """A real aiosmtpd server on 127.0.0.1, with Django's SMTP backend pointed at it."""
+    from tests.conftest import free_port
+
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=SMTP_PORT)
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = SMTP_PORT
+    settings.EMAIL_PORT = port
     settings.EMAIL_USE_TLS = False
     settings.EMAIL_HOST_USER = ""
     settings.EMAIL_HOST_PASSWORD = ""
