@@ -1,8 +1,9 @@
 """Purge what a published change touched, from both caches.
 
 When a page is published, unpublished, moved or deleted:
-- the in-app page cache starts a new generation (pagecache.new_generation);
-- the frontend cache (settings.WAGTAILFRONTENDCACHE: nginx, a CDN) is told to
+- the in-app page cache starts a new generation (pagecache.new_generation),
+  at once and again when the transaction commits;
+- after the commit, the frontend cache (WAGTAILFRONTENDCACHE: nginx, a CDN) is told to
   purge the page, its section, the homes, the article's tag and author
   pages, and the feeds that list it. Wagtail's own handler purges the page
   itself on publish and unpublish; purging it again here is harmless and
@@ -12,6 +13,7 @@ When a page is published, unpublished, moved or deleted:
 import copy
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
 from django.utils.encoding import iri_to_uri
 from wagtail.contrib.frontend_cache.utils import purge_urls_from_cache
@@ -90,10 +92,28 @@ def urls_to_purge(page):
     return sorted(iri_to_uri(url) for url in urls)
 
 
-def purge(page):
+def forget_pages():
+    """Start a new page-cache generation now and again once the change is committed.
+
+    Now: renders in flight notice the change and do not store. After commit: a
+    reader who rendered in the gap between the change and its commit saw the old
+    rows and may have stored them under the new generation.
+    """
     new_generation()
+    transaction.on_commit(new_generation)
+
+
+def purge_after_commit(urls):
+    """Ask the frontend cache to refetch only once the new rows are visible to it."""
+    if urls and getattr(settings, "WAGTAILFRONTENDCACHE", None):
+        transaction.on_commit(lambda: purge_urls_from_cache(urls))
+
+
+def purge(page):
+    forget_pages()
     if getattr(settings, "WAGTAILFRONTENDCACHE", None):
-        purge_urls_from_cache(urls_to_purge(page))
+        # Worked out now: on deletion the page's rows are gone by commit time.
+        purge_after_commit(urls_to_purge(page))
 
 
 def on_publish_or_unpublish(sender, instance, **kwargs):
@@ -113,12 +133,12 @@ def on_move(sender, instance, url_path_before=None, url_path_after=None, **kwarg
         old = copy.copy(instance.specific)
         old.url_path = url_path_before
         old_parent = kwargs.get("parent_page_before")
-        new_generation()
+        forget_pages()
         if getattr(settings, "WAGTAILFRONTENDCACHE", None):
             urls = set(_page_urls(old))
             if old_parent is not None:
                 urls.update(_page_urls(old_parent.specific))
-            purge_urls_from_cache(sorted(iri_to_uri(url) for url in urls))
+            purge_after_commit(sorted(iri_to_uri(url) for url in urls))
     purge(instance)
 
 
@@ -147,7 +167,7 @@ def on_content_change(sender, **kwargs):
     snippets they show, so there is no precise list to purge.)
     """
     if shown_on_pages(sender):
-        new_generation()
+        forget_pages()
 
 
 def register_signal_handlers():

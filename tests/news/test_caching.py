@@ -181,12 +181,13 @@ def test_deleting_an_article_removes_it_from_the_cached_section(client, demo_sit
 
 @pytest.mark.django_db
 def test_publishing_sends_purges_for_page_section_homes_tags_authors_and_feeds(
-    demo_site, purge_server
+    demo_site, purge_server, django_capture_on_commit_callbacks
 ):
     article = ArticlePage.objects.get(slug="river-port-strike-enters-third-week",
                                       locale__language_code="en")
     article.title = "River port strike enters its fourth week"
-    article.save_revision().publish()
+    with django_capture_on_commit_callbacks(execute=True):
+        article.save_revision().publish()
     paths = purged_paths(purge_server)
     assert {
         ARTICLE, "/news/", "/news/page/2/", "/", "/ru/", "/tags/labour/", "/tags/ports/",
@@ -198,10 +199,13 @@ def test_publishing_sends_purges_for_page_section_homes_tags_authors_and_feeds(
 
 
 @pytest.mark.django_db
-def test_russian_article_purges_russian_feeds_and_tag_pages(demo_site, purge_server):
+def test_russian_article_purges_russian_feeds_and_tag_pages(
+    demo_site, purge_server, django_capture_on_commit_callbacks
+):
     article = ArticlePage.objects.get(slug="river-port-strike-enters-third-week",
                                       locale__language_code="ru")
-    article.save_revision().publish()
+    with django_capture_on_commit_callbacks(execute=True):
+        article.save_revision().publish()
     paths = purged_paths(purge_server)
     assert {ARTICLE_RU, "/ru/news/", "/ru/feeds/rss/", "/ru/feeds/sections/news/atom/",
             "/ru/authors/anna-weiss/", "/ru/feeds/authors/anna-weiss/rss/"} <= paths
@@ -210,25 +214,32 @@ def test_russian_article_purges_russian_feeds_and_tag_pages(demo_site, purge_ser
 
 
 @pytest.mark.django_db
-def test_unpublishing_and_deleting_send_purges(demo_site, purge_server):
+def test_unpublishing_and_deleting_send_purges(
+    demo_site, purge_server, django_capture_on_commit_callbacks
+):
     article = ArticlePage.objects.get(slug="court-jails-school-librarian",
                                       locale__language_code="en")
-    article.unpublish()
+    with django_capture_on_commit_callbacks(execute=True):
+        article.unpublish()
     assert "/news/court-jails-school-librarian/" in purged_paths(purge_server)
     purge_server.clear()
-    article.delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        article.delete()
     paths = purged_paths(purge_server)
     assert {"/news/court-jails-school-librarian/", "/news/", "/tags/courts/",
             "/feeds/authors/anna-weiss/rss/"} <= paths
 
 
 @pytest.mark.django_db
-def test_moving_an_article_purges_its_old_and_new_addresses(client, demo_site, purge_server):
+def test_moving_an_article_purges_its_old_and_new_addresses(
+    client, demo_site, purge_server, django_capture_on_commit_callbacks
+):
     article = ArticlePage.objects.get(slug="court-jails-school-librarian",
                                       locale__language_code="en")
     assert client.get("/news/court-jails-school-librarian/").status_code == 200
     culture = SectionPage.objects.get(slug="culture", locale__language_code="en")
-    article.move(culture, pos="last-child")
+    with django_capture_on_commit_callbacks(execute=True):
+        article.move(culture, pos="last-child")
     paths = purged_paths(purge_server)
     assert {"/news/court-jails-school-librarian/", "/culture/court-jails-school-librarian/",
             "/news/", "/culture/"} <= paths
@@ -236,6 +247,29 @@ def test_moving_an_article_purges_its_old_and_new_addresses(client, demo_site, p
     assert moved.status_code == 301  # Wagtail's redirect, not the stale cached page
     assert moved["Location"].endswith("/culture/court-jails-school-librarian/")
     assert client.get("/culture/court-jails-school-librarian/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_page_stored_before_the_publish_committed_is_not_served_after(
+    client, demo_site, django_capture_on_commit_callbacks
+):
+    """A reader on another connection renders during the publishing transaction: it
+    still sees the old rows and stores them. Once committed, that copy must not be served."""
+    from django.test import RequestFactory
+
+    from samizdat.news.pagecache import cache_key, current_generation, page_cache
+
+    old = client.get(ARTICLE)
+    article = ArticlePage.objects.get(slug="river-port-strike-enters-third-week",
+                                      locale__language_code="en")
+    article.title = "River port strike enters its fourth week"
+    with django_capture_on_commit_callbacks(execute=True):
+        article.save_revision().publish()
+        in_gap = RequestFactory().get(ARTICLE)
+        key = cache_key(in_gap, current_generation())
+        page_cache().set(key, (200, list(old.items()), old.content), 300)
+    fresh = client.get(ARTICLE).content.decode()
+    assert "fourth week" in fresh
 
 
 @pytest.mark.django_db
