@@ -305,6 +305,12 @@ if env_bool("SAMIZDAT_DEMO_PAYMENTS", not STRIPE_SECRET_KEY):
 SAMIZDAT_PAYMENT_PROVIDERS["bank_transfer"] = {
     "BACKEND": "samizdat.support.providers.bank_transfer.BankTransferProvider",
 }
+# A provider's API gets this many seconds per request (checkout start, plan
+# changes) and this many retries on a network error or 5xx, under one
+# idempotency key; worst case (retries + 1) x timeout + 1 s stays well inside
+# gunicorn's 30 s (docs/payments.md, "When the provider fails").
+SAMIZDAT_PROVIDER_TIMEOUT = float(os.environ.get("SAMIZDAT_PROVIDER_TIMEOUT", "10"))
+SAMIZDAT_PROVIDER_RETRIES = int(os.environ.get("SAMIZDAT_PROVIDER_RETRIES", "1"))
 # Checkout starts allowed per (count, seconds), per client address (kept only
 # as a keyed hash in the cache), per e-mail and for the whole site; the
 # "under attack" switch in the admin selects the tighter set.

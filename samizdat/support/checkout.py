@@ -5,27 +5,37 @@
 Contribution or Pledge and asks the provider for its checkout URL; it is
 only reached with validated data, so bad input never stores a row or calls
 a provider.
+
+A provider that times out or fails leaves the pending row in place: the
+payment-method form carries a signed *attempt* token naming the reference the
+row gets, so the reader's retry of that form finds the same row, and the
+provider is asked again under the same idempotency key (one checkout, however
+often the start is retried). See docs/payments.md, "When the provider fails".
 """
 
+import re
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.core import signing
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 from wagtail.models import Site
 
 from .models import AmountOption, Contribution, ContributionSettings, Pledge, Supporter
-from .models.contributions import Frequency
+from .models.contributions import Frequency, new_reference
 from .models.options import DEFAULT_AMOUNTS
 from .money import SUPPORTED_CURRENCIES, major_string, parse_amount
-from .providers.base import CheckoutUrls, ProviderError, get_provider
+from .providers.base import CheckoutUrls, get_provider
 
 __all__ = [
     "AmountChoice",
     "amount_choice",
+    "attempt_reference",
     "available_methods",
     "contribution_options",
     "contribution_settings",
+    "new_attempt",
     "start_checkout",
 ]
 
@@ -134,16 +144,52 @@ def _supporter_for(email):
     )
 
 
-def start_checkout(data, provider, language, absolute_url):
-    """Create the pending gift or plan, then get the provider's checkout URL.
+ATTEMPT_SALT = "samizdat.support.checkout-attempt"
+# Stripe keeps an idempotency key's result for 24 hours; a retry later starts afresh.
+ATTEMPT_MAX_AGE = 24 * 3600
+_REFERENCE = re.compile(r"^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$")
 
-    `data` is a validated form's cleaned_data; `absolute_url(path)` builds the
-    return URLs. If the provider fails, the pending row is removed again and
-    ProviderError propagates: no partial state.
-    """
-    with transaction.atomic():
+
+def new_attempt():
+    """A token for one payment-method form: the signed reference its contribution will get."""
+    return signing.dumps(new_reference(), salt=ATTEMPT_SALT)
+
+
+def attempt_reference(token):
+    """The reference an attempt token names, or "" if it is forged, expired or malformed."""
+    if not token or not isinstance(token, str) or len(token) > 200:
+        return ""
+    try:
+        reference = signing.loads(token, salt=ATTEMPT_SALT, max_age=ATTEMPT_MAX_AGE)
+    except (signing.BadSignature, ValueError, TypeError, UnicodeError):
+        return ""
+    return reference if isinstance(reference, str) and _REFERENCE.match(reference) else ""
+
+
+def _same_choice(subject, fields):
+    """A pending row of an earlier try of this very form, with the same choices."""
+    email = subject.supporter.email if subject.supporter_id else ""
+    return (subject.status == "pending" and subject.provider == fields["provider"]
+            and subject.frequency == fields["frequency"]
+            and subject.amount_minor == fields["amount_minor"]
+            and subject.currency == fields["currency"] and subject.language == fields["language"]
+            and email.lower() == fields["email"].lower())
+
+
+def _pending_subject(data, provider, language):
+    """The pending gift or plan for this start: the earlier try's, or a new one."""
+    fields = {"provider": provider.identifier, "frequency": data["frequency"],
+              "amount_minor": data["amount_minor"], "currency": data["currency"],
+              "language": language, "email": data.get("email", "")}
+    reference = attempt_reference(data.get("attempt"))
+    for _try in range(2):
+        if reference:
+            earlier = find_subject(reference)
+            if earlier is not None:
+                if _same_choice(earlier, fields):
+                    return earlier
+                reference = ""  # the token was used for another choice: a new row
         common = {
-            "supporter": _supporter_for(data.get("email", "")),
             "provider": provider.identifier,
             "amount_minor": data["amount_minor"],
             "currency": data["currency"],
@@ -151,20 +197,36 @@ def start_checkout(data, provider, language, absolute_url):
             "variant": data.get("variant", ""),
             "language": language,
         }
-        if data["frequency"] == Frequency.ONCE:
-            subject = Contribution.objects.create(**common)
-        else:
-            subject = Pledge.objects.create(frequency=data["frequency"], **common)
+        if reference:
+            common["reference"] = reference
+        try:
+            with transaction.atomic():
+                common["supporter"] = _supporter_for(fields["email"])
+                if data["frequency"] == Frequency.ONCE:
+                    return Contribution.objects.create(**common)
+                return Pledge.objects.create(frequency=data["frequency"], **common)
+        except IntegrityError:
+            if not reference:
+                raise
+            # A double submission of the form created the row a moment ago: use it.
+    raise IntegrityError(f"could not create a contribution for attempt {reference}")
+
+
+def start_checkout(data, provider, language, absolute_url):
+    """Create (or find again) the pending gift or plan, then get the provider's checkout URL.
+
+    `data` is a validated form's cleaned_data; `absolute_url(path)` builds the
+    return URLs. If the provider fails, ProviderError propagates and the row
+    stays pending, so that a retry of the same form (same attempt token) reuses
+    it and the provider's idempotency key: never a second checkout for one try.
+    """
+    subject = _pending_subject(data, provider, language)
     with translation.override(language):
         urls = CheckoutUrls(
             success=absolute_url(reverse("support:thanks", args=[subject.reference])),
             cancel=absolute_url(reverse("support:cancel", args=[subject.reference])),
         )
-    try:
-        redirect_url = provider.begin_checkout(subject, urls)
-    except (ProviderError, NotImplementedError):
-        type(subject).objects.filter(pk=subject.pk).delete()
-        raise
+    redirect_url = provider.begin_checkout(subject, urls)
     type(subject).objects.filter(pk=subject.pk).update(checkout_ref=subject.checkout_ref)
     return subject, redirect_url
 

@@ -5,7 +5,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .checkout import amount_choice, available_methods
+from .checkout import amount_choice, attempt_reference, available_methods
 from .models.contributions import Frequency
 from .money import SUPPORTED_CURRENCIES, AmountError, format_money, parse_amount
 
@@ -42,6 +42,8 @@ class ContributionForm(forms.Form):
     # Honeypot: hidden from people (and from assistive technology); bots fill it.
     website = forms.CharField(required=False, max_length=200)
     method = forms.CharField(required=False, max_length=40)
+    # Signed by the payment-method step; a retry of that step reuses its contribution.
+    attempt = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
 
     def __init__(self, *args, options, **kwargs):
         self.options = options
@@ -56,6 +58,10 @@ class ContributionForm(forms.Form):
 
     def clean_variant(self):
         return clean_tag(self.cleaned_data.get("variant"))
+
+    def clean_attempt(self):
+        token = self.cleaned_data.get("attempt") or ""
+        return token if attempt_reference(token) else ""
 
     def clean_email(self):
         return (self.cleaned_data.get("email") or "").strip()

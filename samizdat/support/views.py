@@ -22,6 +22,7 @@ from .checkout import (
     available_methods,
     contribution_settings,
     find_subject,
+    new_attempt,
     start_checkout,
 )
 from .forms import ContributionForm, clean_tag
@@ -154,6 +155,8 @@ def _render_method_choice(request, options, data, message="", status=200):
             **{k: data[k] for k in ("appeal", "variant") if data.get(k)},
         }),
         "message": message,
+        # Kept across a failed start, so that the retry finds the same contribution.
+        "attempt": data.get("attempt") or new_attempt(),
     }
     return render(request, "support/choose_method.html", context, status=status)
 

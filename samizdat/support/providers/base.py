@@ -37,6 +37,7 @@ __all__ = [
     "ProviderError",
     "all_providers",
     "get_provider",
+    "provider_timeout",
 ]
 
 
@@ -52,6 +53,11 @@ class ProviderError(Exception):
             "The payment service could not be reached. Nothing was charged; please try again."
         )
         super().__init__(str(self.message))
+
+
+def provider_timeout():
+    """Seconds to wait for a provider's API before telling the reader it did not answer."""
+    return float(getattr(settings, "SAMIZDAT_PROVIDER_TIMEOUT", 10))
 
 
 @dataclass(frozen=True)

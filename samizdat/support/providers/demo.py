@@ -21,7 +21,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from . import signing
-from .base import Fact, InvalidEvent, ParsedEvent, PaymentProvider
+from .base import Fact, InvalidEvent, ParsedEvent, PaymentProvider, provider_timeout
 
 __all__ = ["DemoProvider", "SIGNATURE_HEADER"]
 
@@ -162,7 +162,8 @@ class DemoProvider(PaymentProvider):
                 settings.SITE_URL + path, data=body, method="POST",
                 headers={"Content-Type": "application/json", **headers},
             )
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            timeout = provider_timeout()
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
                 return response.status
         request = HttpRequest()
         request.method = "POST"

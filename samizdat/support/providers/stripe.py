@@ -19,7 +19,14 @@ from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .base import Fact, InvalidEvent, ParsedEvent, PaymentProvider, ProviderError
+from .base import (
+    Fact,
+    InvalidEvent,
+    ParsedEvent,
+    PaymentProvider,
+    ProviderError,
+    provider_timeout,
+)
 
 __all__ = ["HANDLED_EVENTS", "StripeProvider"]
 
@@ -65,11 +72,20 @@ class StripeProvider(PaymentProvider):
 
     @property
     def client(self):
+        """The SDK client: every request bounded by SAMIZDAT_PROVIDER_TIMEOUT seconds, and
+        retried SAMIZDAT_PROVIDER_RETRIES times on a network error, 409 or 5xx (under the
+        same idempotency key, so a retry never creates a second object)."""
         api_base = self._option("API_BASE")
-        kwargs = {}
+        retries = self.options.get("MAX_NETWORK_RETRIES")
+        if retries is None:
+            # Emulators (localstripe) ignore Idempotency-Key: an SDK retry could duplicate.
+            retries = 0 if api_base else getattr(settings, "SAMIZDAT_PROVIDER_RETRIES", 1)
+        kwargs = {
+            "max_network_retries": int(retries),
+            "http_client": stripe.new_default_http_client(timeout=provider_timeout()),
+        }
         if api_base:
-            # Emulators ignore Idempotency-Key, so an SDK retry would create duplicates.
-            kwargs = {"base_addresses": {"api": api_base.rstrip("/")}, "max_network_retries": 0}
+            kwargs["base_addresses"] = {"api": api_base.rstrip("/")}
         return stripe.StripeClient(self._option("SECRET_KEY"), **kwargs)
 
     # Checkout ------------------------------------------------------------
@@ -105,9 +121,12 @@ class StripeProvider(PaymentProvider):
         return params
 
     def begin_checkout(self, subject, urls):
+        # One key per contribution: a start retried after a timeout gets the session the
+        # first try created (Stripe replays it for 24 hours), never a second one.
+        options = {"idempotency_key": f"samizdat-checkout-{subject.reference}"}
         try:
             session = self.client.v1.checkout.sessions.create(
-                params=self.checkout_params(subject, urls)
+                params=self.checkout_params(subject, urls), options=options
             )
         except stripe.StripeError as exc:
             raise ProviderError() from exc

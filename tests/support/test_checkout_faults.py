@@ -1,0 +1,208 @@
+"""Stripe failing while a reader starts a checkout: a clear message, the choices kept, the
+contribution left pending, and a retry of the same form never opening a second Checkout Session.
+
+A loopback HTTP server stands in for Stripe's API (STRIPE_API_BASE points at it) and keeps
+Stripe's idempotency rules: the first request with a key that began executing is saved and
+replayed to every later request with that key; a 5xx raised before execution saves nothing.
+Faults are played in order, one per request: a hang longer than our timeout, a 500 or 502,
+a connection dropped after Stripe created the session.
+"""
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+
+import pytest
+
+from samizdat.support.models import Contribution, Pledge
+
+pytestmark = pytest.mark.django_db
+
+TIMEOUT = 0.5  # seconds; the fake hangs much longer than this
+
+
+class FakeStripe:
+    """POST /v1/checkout/sessions with Stripe's idempotency semantics and scripted faults."""
+
+    def __init__(self):
+        self.faults = []
+        self.posts = []  # (idempotency key, fault) per request received
+        self.sessions = []  # ids of sessions actually created
+        self.saved = {}  # idempotency key -> (params, response body)
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                params = dict(parse_qsl(self.rfile.read(length).decode()))
+                key = self.headers.get("Idempotency-Key", "")
+                with fake.lock:
+                    fault = fake.faults.pop(0) if fake.faults else None
+                    fake.posts.append((key, fault))
+                    if fault in {"500", "502"}:
+                        status, body = int(fault), {"error": {"type": "api_error",
+                                                              "message": "try again"}}
+                    else:
+                        status, body = fake._execute(key, params)
+                if fault == "hang":
+                    fake.release.wait(10)  # the client gave up long before
+                    return
+                if fault == "drop":
+                    self.close_connection = True
+                    return  # the session exists; the answer never leaves
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _execute(self, key, params):
+        if key in self.saved:
+            saved_params, body = self.saved[key]
+            if saved_params != params:
+                return 400, {"error": {"type": "idempotency_error", "message": "mismatch"}}
+            return 200, body
+        session_id = f"cs_test_{len(self.sessions) + 1}"
+        self.sessions.append(session_id)
+        body = {"id": session_id, "object": "checkout.session",
+                "url": f"https://checkout.stripe.com/c/pay/{session_id}"}
+        if key:
+            self.saved[key] = (params, body)
+        return 200, body
+
+    def keys(self):
+        return {key for key, _fault in self.posts}
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_stripe(settings):
+    fake = FakeStripe()
+    settings.SAMIZDAT_PROVIDER_TIMEOUT = TIMEOUT
+    settings.SAMIZDAT_PAYMENT_PROVIDERS = {
+        "stripe": {
+            "BACKEND": "samizdat.support.providers.stripe.StripeProvider",
+            # Production's default: one SDK retry under the same key.
+            "OPTIONS": {"SECRET_KEY": "sk_test_samizdat", "API_BASE": fake.url,
+                        "MAX_NETWORK_RETRIES": 1},
+        },
+    }
+    yield fake
+    fake.close()
+
+
+HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
+
+
+def _method_form(client, prefix="", **choices):
+    """Step 1, then the payment-method form's hidden fields, as the browser would post them."""
+    data = {"frequency": "once", "currency": "EUR", "amount": "25", "email": "",
+            "appeal": "winter", "variant": "b", "website": ""}
+    data.update(choices)
+    response = client.post(f"{prefix}/support/", data)
+    assert response.status_code == 200
+    fields = dict(HIDDEN.findall(response.content.decode()))
+    assert fields["attempt"]
+    return {**fields, "website": "", "method": "stripe"}
+
+
+def _subject():
+    (subject,) = list(Contribution.objects.all()) + list(Pledge.objects.all())
+    return subject
+
+
+@pytest.mark.parametrize(
+    ("faults", "executed_before_the_reader_retried"),
+    [
+        (["hang", "hang"], 1),  # Stripe made the session; both answers came too late
+        (["500", "502"], 0),  # failed before executing: nothing saved, nothing created
+        (["drop", "drop"], 1),  # made the session, then the connection dropped
+    ],
+    ids=["timeout", "5xx", "dropped-connection"],
+)
+def test_failed_start_keeps_the_choices_and_the_retry_reuses_one_checkout(
+        client, fake_stripe, faults, executed_before_the_reader_retried):
+    fields = _method_form(client)
+    fake_stripe.faults = list(faults)
+
+    first = client.post("/support/", fields)
+    html = first.content.decode()
+    assert first.status_code == 502
+    assert "The payment service could not be reached. Nothing was charged" in html
+    kept = {"frequency", "currency", "amount", "email", "appeal", "variant", "attempt"}
+    assert {k: v for k, v in HIDDEN.findall(html) if k in kept} == {
+        k: v for k, v in fields.items() if k in kept}
+    assert "€25.00" in html
+    subject = _subject()
+    assert (subject.status, subject.amount_minor, subject.currency) == ("pending", 2500, "EUR")
+    assert (subject.appeal, subject.variant, subject.checkout_ref) == ("winter", "b", "")
+    assert len(fake_stripe.posts) == 2  # our request and the SDK's one retry
+    assert len(fake_stripe.sessions) == executed_before_the_reader_retried
+
+    retry = client.post("/support/", fields)
+    assert retry.status_code == 302
+    assert retry["Location"] == "https://checkout.stripe.com/c/pay/cs_test_1"
+    assert _subject().pk == subject.pk
+    assert Contribution.objects.get().checkout_ref == "cs_test_1"
+    assert fake_stripe.sessions == ["cs_test_1"]
+    assert fake_stripe.keys() == {f"samizdat-checkout-{subject.reference}"}
+
+    # Back from Stripe's page, the reader presses the button once more: the same session.
+    again = client.post("/support/", fields)
+    assert again["Location"] == "https://checkout.stripe.com/c/pay/cs_test_1"
+    assert fake_stripe.sessions == ["cs_test_1"] and Contribution.objects.count() == 1
+
+
+def test_a_monthly_plan_in_russian_fails_in_russian_and_is_reused(client, fake_stripe):
+    fields = _method_form(client, prefix="/ru", frequency="monthly", amount="5",
+                          email="reader@example.org")
+    fake_stripe.faults = ["hang", "hang"]
+    first = client.post("/ru/support/", fields)
+    assert first.status_code == 502
+    assert "Платёжный сервис недоступен" in first.content.decode()
+    pledge = Pledge.objects.get()
+    assert (pledge.status, pledge.email, pledge.language) == ("pending", "reader@example.org",
+                                                              "ru")
+    assert client.post("/ru/support/", fields).status_code == 302
+    assert Pledge.objects.count() == 1 and fake_stripe.sessions == ["cs_test_1"]
+    assert fake_stripe.keys() == {f"samizdat-checkout-{pledge.reference}"}
+
+
+def test_one_sdk_retry_rides_out_a_single_fault_without_a_second_session(client, fake_stripe):
+    fields = _method_form(client)
+    fake_stripe.faults = ["drop"]
+    response = client.post("/support/", fields)
+    assert response.status_code == 302
+    assert response["Location"] == "https://checkout.stripe.com/c/pay/cs_test_1"
+    assert len(fake_stripe.posts) == 2 and len(fake_stripe.keys()) == 1
+    assert fake_stripe.sessions == ["cs_test_1"]
+
+
+def test_a_new_form_is_a_new_contribution_and_a_forged_attempt_is_ignored(client, fake_stripe):
+    first = _method_form(client)
+    assert client.post("/support/", first).status_code == 302
+    second = _method_form(client)
+    assert second["attempt"] != first["attempt"]
+    assert client.post("/support/", second).status_code == 302
+    forged = {**first, "attempt": first["attempt"][:-2] + "xx"}
+    assert client.post("/support/", forged).status_code == 302
+    # Same token, other choices (the hidden amount edited): not the first row either.
+    assert client.post("/support/", {**first, "amount": "50"}).status_code == 302
+    assert Contribution.objects.count() == 4
+    assert len(fake_stripe.sessions) == len(fake_stripe.keys()) == 4
