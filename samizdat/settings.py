@@ -334,6 +334,29 @@ SUPPORT_FROM_EMAIL = os.environ.get("SUPPORT_FROM_EMAIL", "")  # "" = DEFAULT_FR
 SUPPORT_DISCREET_FROM_EMAIL = os.environ.get("SUPPORT_DISCREET_FROM_EMAIL", "")
 SUPPORT_RECEIPT_LINK_DAYS = int(os.environ.get("SUPPORT_RECEIPT_LINK_DAYS", "30"))
 SUPPORT_FUNDING_CACHE_SECONDS = int(os.environ.get("SUPPORT_FUNDING_CACHE_SECONDS", "300"))
+# Donor addresses are encrypted at rest (support/crypto.py): Fernet keys,
+# comma-separated, the first encrypts and all decrypt (`manage.py
+# rotate_donor_key` re-encrypts under the first); a separate key for the HMAC
+# blind index used to look addresses up (not rotated). Generate both with
+# `manage.py generate_donor_key`. Without them, the demo and tests use fixed
+# keys; production (SAMIZDAT_PRODUCTION=1, DEBUG off) refuses to start
+# (system check samizdat_support.E001).
+SAMIZDAT_DONOR_KEYS = env_list("SAMIZDAT_DONOR_KEYS")
+SAMIZDAT_DONOR_INDEX_KEY = os.environ.get("SAMIZDAT_DONOR_INDEX_KEY", "").strip()
+SAMIZDAT_DONOR_KEYS_REQUIRED = env_bool("SAMIZDAT_PRODUCTION", False) and not DEBUG
+if not SAMIZDAT_DONOR_KEYS_REQUIRED:
+    import base64 as _base64
+    import hashlib as _hashlib
+
+    def _donor_dev_key(purpose):  # fixed and public: for the demo and tests only
+        digest = _hashlib.sha256(f"samizdat-demo-{purpose}-not-for-production".encode())
+        return _base64.urlsafe_b64encode(digest.digest()).decode()
+
+    SAMIZDAT_DONOR_KEYS = SAMIZDAT_DONOR_KEYS or [_donor_dev_key("donor-encryption")]
+    SAMIZDAT_DONOR_INDEX_KEY = SAMIZDAT_DONOR_INDEX_KEY or _donor_dev_key("donor-index")
+# Retention (periods are edited in the admin: Settings → Donor data retention):
+# abandoned checkouts and lapsed donors' addresses are removed daily.
+SAMIZDAT_PERIODIC_JOBS.append(("apply_retention", 86400))
 if os.environ.get("ANYMAIL_ESP"):
     # ANYMAIL_ESP=postmark|mailgun|sendgrid|brevo|…; its key in ANYMAIL_API_KEY.
     _esp = os.environ["ANYMAIL_ESP"].strip().lower()

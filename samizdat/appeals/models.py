@@ -23,6 +23,8 @@ from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.fields import RichTextField
 from wagtail.models import DraftStateMixin, Orderable, RevisionMixin
 
+from samizdat.support.crypto import EncryptedEmailField, blind_index
+
 COPY_FEATURES = ["bold", "italic", "link", "ol", "ul"]
 VARIANT_KEYS = ["A", "B", "C", "D", "E"]
 
@@ -256,9 +258,14 @@ class DailyCount(models.Model):
 
 
 class EmailReminder(models.Model):
-    """One reminder e-mail a reader asked for: deleted once sent or unsubscribed."""
+    """One reminder e-mail a reader asked for: deleted once sent or unsubscribed.
 
-    email = models.EmailField(_("e-mail"))
+    The address is encrypted like a supporter's (support/crypto.py); its blind
+    index lets a supporter's "forget me" remove a pending reminder too.
+    """
+
+    email = EncryptedEmailField(_("e-mail"), max_length=254, db_column="email_ciphertext")
+    email_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     send_on = models.DateField(_("send on"), db_index=True)
     language = models.CharField(max_length=8, default="en")
     token = models.CharField(max_length=43, unique=True)
@@ -268,3 +275,7 @@ class EmailReminder(models.Model):
 
     def __str__(self):
         return f"reminder on {self.send_on}"
+
+    def save(self, *args, **kwargs):
+        self.email_index = blind_index(self.email)
+        super().save(*args, **kwargs)

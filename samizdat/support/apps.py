@@ -6,6 +6,7 @@ class SupportConfig(AppConfig):
     label = "support"
 
     def ready(self):
+        from . import checks  # noqa: F401 - registers the donor-key checks
         from .staff import connect_post_migrate
         from .tasks import connect_signals
 

@@ -1,7 +1,8 @@
 """Self-service rules: what a supporter with a valid link sees and may change.
 
-A supporter is only an e-mail address; every pledge and gift under that
-address (any letter case) is theirs. Changes to a plan are requests to the
+A supporter is only an e-mail address, known here by its blind index (an
+HMAC of the normalised address, support/crypto.py); every pledge and gift
+under that address (any letter case) is theirs. Changes to a plan are requests to the
 provider (cancel_recurring / change_recurring / pause_recurring); the
 provider's own verified event then moves our state, exactly as for a
 change made on the provider's side.
@@ -33,22 +34,40 @@ class SelfServiceError(Exception):
 # --- Who is signed in -----------------------------------------------------------------
 
 
-def sign_in(session, email, now=None):
+def sign_in(session, email_index, now=None):
+    """Sign in the address with this blind index (support/crypto.py) for an hour.
+
+    The session keeps only the keyed hash, never the address.
+    """
     now = now or timezone.now()
     session.cycle_key()  # a fresh session id at every sign-in
     session[SESSION_KEY] = {
-        "email": email.strip().lower(),
+        "index": email_index,
         "until": (now + SESSION_LIFETIME).timestamp(),
     }
 
 
-def signed_in_email(session, now=None):
-    """The supporter's address while their hour lasts, else None."""
+def signed_in_index(session, now=None):
+    """The supporter's blind index while their hour lasts, else None."""
     data = session.get(SESSION_KEY)
     now = now or timezone.now()
-    if not data or data.get("until", 0) <= now.timestamp():
+    if not data or data.get("until", 0) <= now.timestamp() or not data.get("index"):
         return None
-    return data.get("email")
+    return data["index"]
+
+
+def email_for(email_index):
+    """The (decrypted) address behind a blind index, or None once it is erased."""
+    from .models import Supporter
+
+    supporter = Supporter.objects.with_index(email_index).order_by("-pk").first()
+    return supporter.email if supporter is not None and supporter.email else None
+
+
+def signed_in_email(session, now=None):
+    """The signed-in supporter's address (decrypted), else None."""
+    index = signed_in_index(session, now)
+    return email_for(index) if index else None
 
 
 def sign_out(session):
@@ -56,61 +75,64 @@ def sign_out(session):
 
 
 # --- What they see ------------------------------------------------------------------
+# Everything is found by the address's blind index: every gift and plan
+# under any Supporter row with that address is theirs.
 
 
-def pledges_for(email):
+def pledges_for(email_index):
     from .models import Pledge
 
     return (
-        Pledge.objects.filter(supporter__email__iexact=email)
+        Pledge.objects.filter(supporter__email_index=email_index or "-")
         .exclude(status=Pledge.Status.PENDING)
         .select_related("supporter")
         .order_by("-created_at")
     )
 
 
-def contributions_for(email):
+def contributions_for(email_index):
     from .models import Contribution
 
     return (
-        Contribution.objects.filter(supporter__email__iexact=email)
+        Contribution.objects.filter(supporter__email_index=email_index or "-")
         .exclude(status__in=[Contribution.Status.PENDING, Contribution.Status.CANCELED])
         .select_related("supporter")
         .order_by("-created_at")
     )
 
 
-def payments_for(email):
+def payments_for(email_index):
     """Ledger payments under this address, newest first: what a receipt exists for."""
     from django.db.models import Q
 
     from .models import LedgerEntry
 
+    email_index = email_index or "-"
     return (
         LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PAYMENT)
         .filter(
-            Q(contribution__supporter__email__iexact=email)
-            | Q(pledge__supporter__email__iexact=email)
+            Q(contribution__supporter__email_index=email_index)
+            | Q(pledge__supporter__email_index=email_index)
         )
         .select_related("contribution__supporter", "pledge__supporter")
         .order_by("-occurred_at", "-id")
     )
 
 
-def payment_for(email, entry_id):
+def payment_for(email_index, entry_id):
     try:
         entry_id = int(entry_id)
     except (TypeError, ValueError):
         return None
-    return payments_for(email).filter(pk=entry_id).first()
+    return payments_for(email_index).filter(pk=entry_id).first()
 
 
-def pledge_for(email, pledge_id):
+def pledge_for(email_index, pledge_id):
     try:
         pledge_id = int(pledge_id)
     except (TypeError, ValueError):
         return None
-    return pledges_for(email).filter(pk=pledge_id).first()
+    return pledges_for(email_index).filter(pk=pledge_id).first()
 
 
 @dataclass

@@ -5,8 +5,6 @@ hour. Opening the link shows a button rather than signing in at once, so
 mail scanners that fetch every link cannot spend it.
 """
 
-import hashlib
-
 from django import forms
 from django.contrib import messages
 from django.core.cache import cache
@@ -19,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import selfservice
+from .crypto import blind_index
 from .emails import supporter_language
 from .receipts import entry_from_token, receipt_context
 from .tasks import send_manage_link, send_receipt
@@ -64,24 +63,24 @@ def _within_limit(key, limit):
     return count <= limit
 
 
-def _may_send(request, email):
-    digest = hashlib.sha256(email.lower().encode()).hexdigest()[:32]
-    client = client_key(request)  # a keyed hash, never the address itself
-    return _within_limit(f"support:link:addr:{digest}", LINKS_PER_ADDRESS) and _within_limit(
-        f"support:link:client:{client}", LINKS_PER_CLIENT
-    )
+def _may_send(request, email_index):
+    client = client_key(request)  # keyed hashes, never the address itself
+    return _within_limit(
+        f"support:link:addr:{email_index[:32]}", LINKS_PER_ADDRESS
+    ) and _within_limit(f"support:link:client:{client}", LINKS_PER_CLIENT)
 
 
 @never_cache
 def manage(request):
     """Ask for a link. Known or unknown address, the answer is the same page."""
-    if selfservice.signed_in_email(request.session) and request.method == "GET":
+    if selfservice.signed_in_index(request.session) and request.method == "GET":
         return redirect("support:manage_account")
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        email = form.cleaned_data["email"]
-        if _may_send(request, email):
-            send_manage_link.enqueue(email, get_language())
+        # The queued task's arguments are stored: the blind index, not the address.
+        email_index = blind_index(form.cleaned_data["email"])
+        if _may_send(request, email_index):
+            send_manage_link.enqueue(email_index, get_language())
         return redirect("support:manage_sent")
     return _noindex(render(request, "support/selfservice/request.html", {"form": form}))
 
@@ -99,7 +98,7 @@ def manage_enter(request, token):
     if request.method == "POST":
         link = ManageLink.objects.redeem(token)
         if link is not None:
-            selfservice.sign_in(request.session, link.email)
+            selfservice.sign_in(request.session, link.email_index)
             return redirect("support:manage_account")
         usable = False
     else:
@@ -117,11 +116,11 @@ def manage_enter(request, token):
 
 def _signed_in(view):
     def wrapper(request, *args, **kwargs):
-        email = selfservice.signed_in_email(request.session)
-        if email is None:
+        email_index = selfservice.signed_in_index(request.session)
+        if email_index is None:
             messages.info(request, _("Your session has ended. Ask for a new link."))
             return redirect("support:manage")
-        return _noindex(view(request, email, *args, **kwargs))
+        return _noindex(view(request, email_index, *args, **kwargs))
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
@@ -129,17 +128,18 @@ def _signed_in(view):
 
 
 @_signed_in
-def manage_account(request, email):
+def manage_account(request, email_index):
     language = get_language()
-    pledges = [selfservice.describe(p, language) for p in selfservice.pledges_for(email)]
+    pledges = [selfservice.describe(p, language) for p in selfservice.pledges_for(email_index)]
     payments = [
-        (entry, receipt_context(entry, language)) for entry in selfservice.payments_for(email)[:100]
+        (entry, receipt_context(entry, language))
+        for entry in selfservice.payments_for(email_index)[:100]
     ]
     return render(
         request,
         "support/selfservice/account.html",
         {
-            "email": email,
+            "email": selfservice.email_for(email_index) or "",
             "pledges": pledges,
             "payments": payments,
         },
@@ -147,9 +147,9 @@ def manage_account(request, email):
 
 
 @_signed_in
-def pledge_change(request, email, pk):
+def pledge_change(request, email_index, pk):
     """Change the amount or frequency, pause or resume (POST only)."""
-    pledge = selfservice.pledge_for(email, pk)
+    pledge = selfservice.pledge_for(email_index, pk)
     if pledge is None:
         raise Http404
     if request.method != "POST":
@@ -178,9 +178,9 @@ def pledge_change(request, email, pk):
 
 
 @_signed_in
-def pledge_cancel(request, email, pk):
+def pledge_cancel(request, email_index, pk):
     """A confirmation page with an optional reason, then the cancellation."""
-    pledge = selfservice.pledge_for(email, pk)
+    pledge = selfservice.pledge_for(email_index, pk)
     if pledge is None:
         raise Http404
     view = selfservice.describe(pledge, get_language())
@@ -199,8 +199,8 @@ def pledge_cancel(request, email, pk):
 
 
 @_signed_in
-def manage_receipt(request, email, pk):
-    entry = selfservice.payment_for(email, pk)
+def manage_receipt(request, email_index, pk):
+    entry = selfservice.payment_for(email_index, pk)
     if entry is None:
         raise Http404
     return _render_receipt(request, entry)
@@ -208,12 +208,13 @@ def manage_receipt(request, email, pk):
 
 @require_POST
 @_signed_in
-def manage_receipt_send(request, email, pk):
-    entry = selfservice.payment_for(email, pk)
+def manage_receipt_send(request, email_index, pk):
+    entry = selfservice.payment_for(email_index, pk)
     if entry is None:
         raise Http404
     send_receipt.enqueue(entry.pk)
-    messages.success(request, _("The receipt is on its way to %(email)s.") % {"email": email})
+    messages.success(request, _("The receipt is on its way to %(email)s.")
+                     % {"email": selfservice.email_for(email_index) or ""})
     return redirect(reverse("support:manage_account") + "#payments")
 
 

@@ -19,6 +19,7 @@ PERMISSIONS = [
     "support.change_fundinggoal",
     "support.change_supporteremailsettings",
     "support.change_contributionsettings",
+    "support.change_retentionsettings",
     "support.confirm_bank_transfer",
 ]
 

@@ -91,20 +91,22 @@ def send_cancellation(pledge_id):
 
 
 @task()
-def send_manage_link(email, language):
+def send_manage_link(email_index, language):
     """Issue and e-mail a single-use link, if the address belongs to a supporter.
 
-    Queued for every request, known address or not, so the page that asked
-    behaves the same either way; only this job knows.
+    Takes the address's blind index (support/crypto.py), never the address:
+    a queued task's arguments are stored in the database. Queued for every
+    request, known address or not, so the page that asked behaves the same
+    either way; only this job knows.
     """
     from .models import ManageLink, Supporter
 
-    email = email.strip()
-    if not Supporter.objects.filter(email__iexact=email).exists():
+    supporter = Supporter.objects.with_index(email_index).order_by("-pk").first()
+    if supporter is None:
         return False
-    _link, token = ManageLink.objects.issue(email)
+    _link, token = ManageLink.objects.issue(email_index)
     emails.send(
-        to=email,
+        to=supporter.email,
         template="manage_link",
         subject=_("Your link to manage your support"),
         context={"link": emails.reader_url("support:manage_enter", language, token=token)},

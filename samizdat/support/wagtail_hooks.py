@@ -15,6 +15,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from . import exports
+from .crypto import blind_index
 from .models import Contribution, Pledge
 from .money import format_money
 from .staff_views import (
@@ -78,6 +79,15 @@ class ContributionIndexView(exports.FundraisingIndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("supporter")
 
+    def search_queryset(self, queryset):
+        """An address is found through its blind index (it is encrypted); else the reference."""
+        if not self.is_searching:
+            return queryset
+        query = self.search_query.strip()
+        if "@" in query:
+            return queryset.filter(supporter__email_index=blind_index(query))
+        return queryset.filter(reference__icontains=query)
+
 
 class PledgeIndexView(ContributionIndexView):
     pass
@@ -87,7 +97,7 @@ class FundraisingModelViewSet(ModelViewSet):
     add_to_admin_menu = False
     copy_view_enabled = False
     inspect_view_enabled = True
-    search_fields = ["supporter__email", "reference"]
+    search_fields = ["reference"]  # and the e-mail, exactly: see search_queryset
     list_per_page = 50
 
     @property

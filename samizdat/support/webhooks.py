@@ -16,6 +16,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from . import ledger
+from .crypto import seal_personal_data
 from .models import Contribution, LedgerEntry, Pledge, ProviderEvent, Supporter
 from .providers.base import InvalidEvent, get_provider
 
@@ -64,7 +65,7 @@ def record_event(alias, parsed):
         with transaction.atomic():
             record = ProviderEvent.objects.create(
                 provider=alias, event_id=parsed.id, type=parsed.type,
-                payload=parsed.payload, occurred_at=parsed.occurred_at,
+                payload=seal_personal_data(parsed.payload), occurred_at=parsed.occurred_at,
             )
             return record, True
     except IntegrityError:
@@ -154,7 +155,9 @@ def _link_references(subject, facts):
                 setattr(subject, name, value)
                 changed.append(name)
         if fact.email and subject.supporter_id is None:
-            subject.supporter = Supporter.objects.create(email=fact.email.strip())
+            email = fact.email.strip()
+            subject.supporter = (Supporter.objects.with_email(email).first()
+                                 or Supporter.objects.create(email=email))
             changed.append("supporter")
     if changed:
         subject.save(update_fields=sorted(set(changed)))

@@ -140,7 +140,7 @@ def make_pledge(email="reader@example.org", amount_minor=500, currency="USD",
 
     from samizdat.support.models import Pledge, Supporter
 
-    supporter = Supporter.objects.filter(email=email).first() or make_supporter(email)
+    supporter = Supporter.objects.with_email(email).first() or make_supporter(email)
     pledge = Pledge.objects.create(
         supporter=supporter,
         provider=provider,

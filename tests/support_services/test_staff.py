@@ -99,9 +99,13 @@ def test_fundraising_staff_search_contributions_by_email(client, staff_user):
     make_gift("alice@example.org", 2500)
     make_gift("bob@example.org", 5000)
     login_verified(client, staff_user("fina", [FUNDRAISING]))
-    page = client.get("/admin/fundraising/contributions/", {"q": "ALICE@example"}).content.decode()
+    # The whole address, any case: it is found through its blind index, not by substring.
+    page = client.get("/admin/fundraising/contributions/",
+                      {"q": " ALICE@example.org"}).content.decode()
     assert "alice@example.org" in page and "$25.00" in page
     assert "bob@example.org" not in page
+    partial = client.get("/admin/fundraising/contributions/", {"q": "alice@example"})
+    assert "alice@example.org" not in partial.content.decode()
     assert "Fundraising" in client.get("/admin/").content.decode()
 
 

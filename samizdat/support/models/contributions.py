@@ -9,6 +9,8 @@ import secrets
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..crypto import EncryptedEmailField, blind_index
+
 __all__ = [
     "Contribution",
     "Frequency",
@@ -17,6 +19,7 @@ __all__ = [
     "Pledge",
     "ProviderEvent",
     "Supporter",
+    "SupporterQuerySet",
     "new_reference",
 ]
 
@@ -36,22 +39,52 @@ class Frequency(models.TextChoices):
     ANNUAL = "annual", _("Annual")
 
 
+class SupporterQuerySet(models.QuerySet):
+    def with_email(self, email):
+        """Supporters with this address (any letter case), found by its blind index."""
+        index = blind_index(email)
+        return self.filter(email_index=index) if index else self.none()
+
+    def with_index(self, index):
+        return self.filter(email_index=index) if index else self.none()
+
+
 class Supporter(models.Model):
-    """The one place a supporter's e-mail lives (to be encrypted at rest later).
+    """The one place a supporter's e-mail lives, encrypted (support/crypto.py).
 
     No name, address or phone: a supporter is only an address to send receipts
-    and self-service links to.
+    and self-service links to. The address is a Fernet token in the database,
+    found through `email_index` (an HMAC of the normalised address). Retention
+    (support/retention.py) blanks both and keeps the row: the ledger's
+    pseudonymous supporter id.
     """
 
-    email = models.EmailField(_("e-mail"), max_length=254, db_index=True)
+    email = EncryptedEmailField(
+        _("e-mail"), max_length=254, blank=True, db_column="email_ciphertext"
+    )
+    email_index = models.CharField(
+        _("e-mail blind index"), max_length=64, blank=True, db_index=True, editable=False
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    forgotten_at = models.DateTimeField(_("contact data erased"), null=True, blank=True)
+
+    objects = SupporterQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("supporter")
         verbose_name_plural = _("supporters")
 
     def __str__(self):
-        return self.email
+        # Never the address: labels end up in logs and the admin's audit log.
+        return f"supporter {self.pk}"
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip()
+        self.email_index = blind_index(self.email)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "email" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "email_index"}
+        super().save(*args, **kwargs)
 
 
 class Contribution(models.Model):

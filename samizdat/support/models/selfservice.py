@@ -20,14 +20,18 @@ def hash_token(token):
 
 
 class ManageLinkQuerySet(models.QuerySet):
-    def issue(self, email, now=None):
-        """A new link for `email`; returns (link, raw token). Only the hash is stored."""
+    def issue(self, email_index, now=None):
+        """A new link for the address with this blind index; returns (link, raw token).
+
+        Neither the address nor the token is stored: only the address's keyed
+        hash (support/crypto.py) and the token's SHA-256.
+        """
         now = now or timezone.now()
-        # Links are no record worth keeping: forget addresses a day after expiry.
+        # Links are no record worth keeping: forget them a day after expiry.
         self.filter(expires_at__lt=now - timedelta(days=1)).delete()
         token = secrets.token_urlsafe(32)
         link = self.create(
-            email=email.strip().lower(),
+            email_index=email_index,
             token_hash=hash_token(token),
             created_at=now,
             expires_at=now + LINK_LIFETIME,
@@ -56,7 +60,7 @@ class ManageLinkQuerySet(models.QuerySet):
 class ManageLink(models.Model):
     """A single-use "manage my support" link, valid for an hour."""
 
-    email = models.EmailField(_("e-mail"), db_index=True)
+    email_index = models.CharField(_("e-mail blind index"), max_length=64, db_index=True)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
@@ -68,7 +72,7 @@ class ManageLink(models.Model):
         verbose_name = _("manage-my-support link")
 
     def __str__(self):
-        return f"{self.email} until {self.expires_at:%Y-%m-%d %H:%M}"
+        return f"link {self.pk} until {self.expires_at:%Y-%m-%d %H:%M}"
 
 
 @register_setting(icon="mail")

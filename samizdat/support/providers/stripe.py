@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ..crypto import unseal
 from .base import (
     Fact,
     InvalidEvent,
@@ -208,7 +209,7 @@ class StripeProvider(PaymentProvider):
     def _on_checkout_session_completed(self, session):
         ref = session.get("client_reference_id") or (session.get("metadata") or {}).get(
             REFERENCE_KEY, "")
-        email = (session.get("customer_details") or {}).get("email") or ""
+        email = unseal((session.get("customer_details") or {}).get("email") or "")
         customer = _id(session.get("customer"))
         if session.get("mode") == "subscription":
             subscription = _id(session.get("subscription"))

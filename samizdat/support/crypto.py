@@ -1,0 +1,205 @@
+"""Donor data at rest: Fernet encryption and an HMAC "blind index" for look-ups.
+
+Addresses are stored only as Fernet tokens (cryptography's MultiFernet: the
+first key of SAMIZDAT_DONOR_KEYS encrypts, every listed key decrypts, so a
+new key can be put in front while `rotate_donor_key` re-encrypts old rows).
+To find a supporter by address, the address is normalised (stripped,
+lower-cased) and hashed with HMAC-SHA256 under SAMIZDAT_DONOR_INDEX_KEY; the
+hash is stored next to the token and compared, never the address.
+
+A custom field rather than an encrypted-fields package: the maintained ones
+derive their keys from SECRET_KEY and a salt, so they take no Fernet keys
+from the environment and offer no blind index; MultiFernet is the part that
+does the cryptography, and it comes from `cryptography` itself.
+"""
+
+import hashlib
+import hmac
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import FieldError, ImproperlyConfigured
+from django.db import models
+
+__all__ = [
+    "DonorKeyError",
+    "EncryptedEmailField",
+    "InvalidToken",
+    "blind_index",
+    "decrypt",
+    "encrypt",
+    "fernet",
+    "generate_key",
+    "normalise",
+    "primary_fernet",
+]
+
+class DonorKeyError(ImproperlyConfigured):
+    """SAMIZDAT_DONOR_KEYS or SAMIZDAT_DONOR_INDEX_KEY is missing or malformed."""
+
+
+def generate_key():
+    return Fernet.generate_key().decode()
+
+
+def _fernets(keys):
+    fernets = []
+    for number, key in enumerate(keys, start=1):
+        try:
+            fernets.append(Fernet(key))
+        except (ValueError, TypeError) as exc:
+            raise DonorKeyError(
+                f"SAMIZDAT_DONOR_KEYS entry {number} is not a Fernet key (32 bytes, url-safe "
+                "base64). Generate one with `manage.py generate_donor_key`."
+            ) from exc
+    if not fernets:
+        raise DonorKeyError(
+            "SAMIZDAT_DONOR_KEYS is not set: donor addresses cannot be encrypted. "
+            "Generate a key with `manage.py generate_donor_key` (docs/deploy.md)."
+        )
+    return fernets
+
+
+_cache = {}
+
+
+def fernet():
+    """The MultiFernet for the configured keys (built once per key list)."""
+    keys = tuple(getattr(settings, "SAMIZDAT_DONOR_KEYS", ()) or ())
+    if keys not in _cache:
+        _cache.clear()
+        _cache[keys] = MultiFernet(_fernets(keys))
+    return _cache[keys]
+
+
+def primary_fernet():
+    """The Fernet of the first key alone: what every row should end up under."""
+    return _fernets(tuple(settings.SAMIZDAT_DONOR_KEYS or ())[:1])[0]
+
+
+def encrypt(text):
+    return fernet().encrypt(text.encode()).decode()
+
+
+def decrypt(token):
+    return fernet().decrypt(token.encode() if isinstance(token, str) else token).decode()
+
+
+def normalise(email):
+    return (email or "").strip().lower()
+
+
+def _index_key():
+    key = getattr(settings, "SAMIZDAT_DONOR_INDEX_KEY", "") or ""
+    if len(key) < 32:
+        raise DonorKeyError(
+            "SAMIZDAT_DONOR_INDEX_KEY must be set to at least 32 random characters "
+            "(`manage.py generate_donor_key --index`)."
+        )
+    return key.encode()
+
+
+def blind_index(email):
+    """HMAC-SHA256 of the normalised address, hex; "" for no address."""
+    email = normalise(email)
+    if not email:
+        return ""
+    return hmac.new(_index_key(), email.encode(), hashlib.sha256).hexdigest()
+
+
+class EncryptedEmailField(models.EmailField):
+    """An e-mail address validated as usual, stored as a Fernet token in a text column.
+
+    Reads decrypt with any configured key; writes encrypt with the first. ""
+    stays "" (an erased address). Only `isnull` may be queried: a token is
+    different every time, so look addresses up through a blind index instead.
+    """
+
+    def get_internal_type(self):
+        return "TextField"  # a token is longer than the address it hides
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value in (None, ""):
+            return value
+        return encrypt(value)
+
+    def from_db_value(self, value, expression, connection):
+        if not value:
+            return value
+        return decrypt(value)
+
+    def get_lookup(self, lookup_name):
+        if lookup_name != "isnull":
+            raise FieldError(
+                f"{self.model.__name__}.{self.name} is encrypted and cannot be compared "
+                f"with '{lookup_name}'; filter on its blind index instead."
+            )
+        return super().get_lookup(lookup_name)
+
+
+# --- Personal data inside stored provider events ------------------------------------
+# A provider's event (kept as ProviderEvent.payload) can carry the payer's
+# address, name, phone or postal address. Those values are sealed (encrypted)
+# before the event is stored; providers `unseal` the one they need (the e-mail).
+
+SEALED_PREFIX = "sealed:"
+PERSONAL_KEYS = frozenset({
+    "email", "customer_email", "receipt_email", "name", "customer_name", "phone",
+    "customer_phone", "address", "customer_address",
+})
+
+
+def seal(value):
+    return SEALED_PREFIX + encrypt(value) if value else value
+
+
+def unseal(value):
+    """The plain value of a sealed string; any other value as it is."""
+    if isinstance(value, str) and value.startswith(SEALED_PREFIX):
+        return decrypt(value[len(SEALED_PREFIX):])
+    return value
+
+
+def _map_personal(data, change, personal=False):
+    if isinstance(data, dict):
+        return {key: _map_personal(value, change, personal or key in PERSONAL_KEYS)
+                for key, value in data.items()}
+    if isinstance(data, list):
+        return [_map_personal(item, change, personal) for item in data]
+    if personal and isinstance(data, str) and data:
+        return change(data)
+    return data
+
+
+def seal_personal_data(payload):
+    """A copy of `payload` whose personal values (any depth) are sealed."""
+    return _map_personal(
+        payload, lambda value: value if value.startswith(SEALED_PREFIX) else seal(value)
+    )
+
+
+def reseal_personal_data(payload):
+    """A copy with every sealed value re-encrypted under the first key (rotation)."""
+    def change(value):
+        if not value.startswith(SEALED_PREFIX):
+            return seal(value)
+        return SEALED_PREFIX + rotate_token(value[len(SEALED_PREFIX):])
+
+    return _map_personal(payload, change)
+
+
+def is_current(token):
+    """True if `token` is already encrypted under the first key."""
+    try:
+        primary_fernet().decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
+def rotate_token(token):
+    """`token` re-encrypted under the first key (unchanged if it already is)."""
+    if is_current(token):
+        return token
+    return fernet().rotate(token.encode()).decode()
