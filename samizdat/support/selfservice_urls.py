@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import donordata_views
 from . import selfservice_views as views
 
 urlpatterns = [
@@ -18,5 +19,12 @@ urlpatterns = [
         name="manage_receipt_send",
     ),
     path("support/manage/sign-out/", views.manage_sign_out, name="manage_sign_out"),
+    path(
+        "support/manage/my-data.json",
+        donordata_views.data_download,
+        name="manage_data_download",
+    ),
+    path("support/manage/delete/", donordata_views.data_delete, name="manage_data_delete"),
+    path("support/manage/deleted/", donordata_views.data_deleted, name="manage_deleted"),
     path("support/receipts/<str:token>/", views.receipt, name="receipt"),
 ]
