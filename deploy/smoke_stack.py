@@ -12,6 +12,7 @@ self-signed and every port is on 127.0.0.1. Standard library only, apart from
 the project's own virtualenv it drives.
 """
 
+import base64
 import http.client
 import json
 import os
@@ -242,6 +243,9 @@ def start(ports=None, database="samizdat_smoke", postgres_url="postgres://postgr
         "SAMIZDAT_PRODUCTION": "1",
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        # Fernet key: 32 random bytes, url-safe base64 (what generate_donor_key prints).
+        "SAMIZDAT_DONOR_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "SAMIZDAT_DONOR_INDEX_KEY": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "localhost,127.0.0.1",
         "SITE_URL": f"https://localhost:{ports.https}",
         "CSRF_TRUSTED_ORIGINS": f"https://localhost:{ports.https}",

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.fernet import Fernet
 from render import render
 
 from .conftest import DEPLOY, ROOT, require
@@ -129,6 +130,8 @@ def test_check_deploy_is_clean_with_the_env_example(tmp_path):
                                 "REDIS_URL"))}
     env.update(env_example())
     env.update({"SECRET_KEY": secrets.token_urlsafe(50), "SAMIZDAT_VAR_DIR": str(tmp_path),
+                "SAMIZDAT_DONOR_KEYS": Fernet.generate_key().decode(),
+                "SAMIZDAT_DONOR_INDEX_KEY": secrets.token_urlsafe(48),
                 "STATIC_ROOT": str(tmp_path / "static"), "MEDIA_ROOT": str(tmp_path / "media"),
                 "SAMIZDAT_EXPORT_DIR": str(tmp_path / "export")})
     result = subprocess.run(

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -19,6 +21,8 @@ def run_check(tmp_path, **extra):
         "SAMIZDAT_HTTPS": "1",
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "SAMIZDAT_DONOR_KEYS": Fernet.generate_key().decode(),
+        "SAMIZDAT_DONOR_INDEX_KEY": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "news.example.org",
         "SAMIZDAT_VAR_DIR": str(tmp_path),
         **extra,
@@ -45,3 +49,18 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     result = run_check(tmp_path, SECRET_KEY="")
     assert result.returncode != 0
     assert "SECRET_KEY must be set in production" in result.stderr
+
+
+def test_production_refuses_to_start_without_donor_keys(tmp_path):
+    result = run_check(tmp_path, SAMIZDAT_DONOR_KEYS="", SAMIZDAT_DONOR_INDEX_KEY="")
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "samizdat_support.E001" in output and "samizdat_support.E003" in output
+    assert "generate_donor_key" in output
+
+
+def test_production_names_a_malformed_donor_key(tmp_path):
+    result = run_check(tmp_path, SAMIZDAT_DONOR_KEYS=f"{Fernet.generate_key().decode()},oops")
+    assert result.returncode != 0
+    assert "samizdat_support.E002" in result.stdout + result.stderr
+    assert "entry 2 is not a Fernet key" in result.stdout + result.stderr
