@@ -5,6 +5,7 @@ columns staff need (amounts in major units, the e-mail), neutralise cells a
 spreadsheet would run as a formula (CSV injection: a cancellation reason
 typed as "=HYPERLINK(...)"), and record every export in the admin's audit
 log (Reports → Site history): who took supporters' data, when, how much.
+Every listing page shown is logged too (support/audit.py).
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -36,10 +37,9 @@ def register_log_actions(actions):
 
 def log_export(request, queryset, listing, spreadsheet_format):
     """An audit-log entry for an export, kept against the funding goal settings."""
+    from .audit import safe_querystring
     from .models import FundingGoal
 
-    query = request.GET.copy()
-    query.pop("export", None)
     log(
         FundingGoal.load(),
         EXPORT_ACTION,
@@ -48,7 +48,8 @@ def log_export(request, queryset, listing, spreadsheet_format):
             "listing": str(listing),
             "format": spreadsheet_format,
             "rows": queryset.count(),
-            "query": query.urlencode(),
+            # Filters as given; a searched address only as a keyed hash (support/audit.py).
+            "query": safe_querystring(request.GET),
         },
     )
 
@@ -80,6 +81,21 @@ class FundraisingIndexView(IndexView):
             )
             for field in self.list_export
         }
+
+    def render_to_response(self, context, **response_kwargs):
+        """Every listing page shown is an audit-log entry; an export logs itself below."""
+        if not self.is_export:
+            from .audit import log_listing
+
+            page = context.get("page_obj")
+            log_listing(
+                self.request,
+                self.model,
+                context["object_list"],
+                count=context.get("items_count", len(context["object_list"])),
+                page_number=page.number if page is not None else 1,
+            )
+        return super().render_to_response(context, **response_kwargs)
 
     def as_spreadsheet(self, queryset, spreadsheet_format):
         log_export(self.request, queryset, self.model._meta.verbose_name_plural,

@@ -12,13 +12,18 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+from wagtail.admin.views.generic import InspectView
 from wagtail.admin.widgets import AdminDateInput
 
+from . import audit
 from .models import Contribution
 from .money import AmountError, format_money, major_string, parse_amount
 
 DASHBOARD_PERMISSION = "support.view_fundraising_dashboard"
 TRANSFER_PERMISSION = "support.confirm_bank_transfer"
+# Who may see supporters may see who looked at them (Fundraising and superusers).
+ACCESS_LOG_PERMISSION = "support.view_supporter"
 
 
 def _amount(obj):
@@ -65,6 +70,8 @@ def transfer_view(request, pk):
     if not request.user.has_perm(TRANSFER_PERMISSION):
         raise PermissionDenied
     contribution = get_object_or_404(Contribution.objects.select_related("supporter"), pk=pk)
+    if request.method == "GET":
+        audit.log_record(request, contribution, view="transfer")
     if not awaits_transfer(contribution):
         messages.error(request, _("This contribution is not waiting for a bank transfer."))
         return redirect("contributions:index")
@@ -133,3 +140,31 @@ def dashboard_view(request):
     )
 
 
+class FundraisingInspectView(InspectView):
+    """A gift's or plan's detail page; each opening is an audit-log entry."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        audit.log_record(request, self.object)
+        return response
+
+
+@require_GET
+def access_log_view(request):
+    """Read-only: who viewed or exported supporters' records, newest first."""
+    from django.core.paginator import Paginator
+    from wagtail.models import ModelLogEntry
+
+    if not request.user.has_perm(ACCESS_LOG_PERMISSION):
+        raise PermissionDenied
+    entries = (
+        ModelLogEntry.objects.filter(action__in=audit.ACTIONS)
+        .select_related("user", "content_type")
+        .order_by("-timestamp", "-pk")
+    )
+    page = Paginator(entries, 50).get_page(request.GET.get("p"))
+    return render(
+        request,
+        "support/staff/access_log.html",
+        {"page": page, "rows": [audit.describe(entry) for entry in page]},
+    )

@@ -2,7 +2,9 @@
 
 Listings are read-only for everyone, superusers included: money state moves
 only through verified provider events (support/webhooks.py), never by hand.
-Only users with the Fundraising group's view permissions see any of it.
+Only users with the Fundraising group's view permissions see any of it, and
+every listing page, record and export they open is written to the audit log
+(support/audit.py), which the Access log shows and nobody can edit.
 """
 
 from django.urls import path, reverse
@@ -14,13 +16,16 @@ from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from . import exports
+from . import audit, exports
 from .crypto import blind_index
 from .models import Contribution, Pledge
 from .money import format_money
 from .staff_views import (
+    ACCESS_LOG_PERMISSION,
     DASHBOARD_PERMISSION,
     TRANSFER_PERMISSION,
+    FundraisingInspectView,
+    access_log_view,
     awaits_transfer,
     dashboard_view,
     transfer_view,
@@ -97,6 +102,7 @@ class FundraisingModelViewSet(ModelViewSet):
     add_to_admin_menu = False
     copy_view_enabled = False
     inspect_view_enabled = True
+    inspect_view_class = FundraisingInspectView  # each opening is audit-logged
     search_fields = ["reference"]  # and the e-mail, exactly: see search_queryset
     list_per_page = 50
 
@@ -192,11 +198,35 @@ class DashboardViewSet(ViewSet):
         return [path("", dashboard_view, name="index")]
 
 
+class AccessLogViewSet(ViewSet):
+    """Read-only: who viewed or exported supporters' records (support/audit.py)."""
+
+    name = "fundraising_access_log"
+    url_prefix = "fundraising/access-log"
+    icon = "history"
+    menu_label = _("Access log")
+
+    @property
+    def menu_item_class(self):
+        class AccessLogMenuItem(MenuItem):
+            def is_shown(self, request):
+                return request.user.has_perm(ACCESS_LOG_PERMISSION)
+
+        return AccessLogMenuItem
+
+    @property
+    def menu_url(self):
+        return reverse("fundraising_access_log:index")
+
+    def get_urlpatterns(self):
+        return [path("", access_log_view, name="index")]
+
+
 class FundraisingGroup(ViewSetGroup):
     menu_label = _("Fundraising")
     menu_icon = "pick"
     menu_order = 250
-    items = (DashboardViewSet, ContributionViewSet, PledgeViewSet)
+    items = (DashboardViewSet, ContributionViewSet, PledgeViewSet, AccessLogViewSet)
 
 
 @hooks.register("register_admin_viewset")
@@ -205,3 +235,4 @@ def register_fundraising():
 
 
 hooks.register("register_log_actions", exports.register_log_actions)
+hooks.register("register_log_actions", audit.register_log_actions)
