@@ -172,10 +172,11 @@ def appeals_for_page(request, page):
 
     preview = None
     if "appeal-preview" in request.GET:
+        from samizdat.users.two_factor import passed_admin_sign_in
+
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.has_perm(
-            "wagtailadmin.access_admin"
-        ):
+        # The same session the admin demands: with its second factor when one is needed.
+        if passed_admin_sign_in(user) and user.has_perm("wagtailadmin.access_admin"):
             preview = parse_preview(request.GET.get("appeal-preview"))
     if not settings_obj.appeals_enabled and preview is None:
         return result

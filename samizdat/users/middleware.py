@@ -6,7 +6,7 @@ from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from .two_factor import has_second_factor, requires_two_factor
+from .two_factor import has_second_factor, passed_admin_sign_in
 
 # Admin paths reachable after the password step but before the second factor.
 EXEMPT = ("login/", "logout/", "password_reset/", "2fa/", "jsi18n/", "sprite/")
@@ -27,11 +27,10 @@ class AdminTwoFactorMiddleware:
             and not path[len(prefix):].startswith(EXEMPT)
             and user is not None
             and user.is_authenticated
-            and not user.is_verified()
+            and not passed_admin_sign_in(user)
         ):
             query = urlencode({"next": request.get_full_path()})
             if has_second_factor(user):
                 return redirect(f"{reverse('samizdat_2fa_verify')}?{query}")
-            if requires_two_factor(user):
-                return redirect(f"{reverse('samizdat_2fa_setup')}?{query}")
+            return redirect(f"{reverse('samizdat_2fa_setup')}?{query}")
         return self.get_response(request)

@@ -31,6 +31,18 @@ def has_second_factor(user):
     return user_has_device(user, confirmed=True)
 
 
+def passed_admin_sign_in(user):
+    """True when the admin would let this session in: the second factor was passed, or
+    the user has none and needs none. Staff-only features outside the admin (the
+    appeals preview) use the same rule, so a stolen password alone opens nothing."""
+    if user is None or not user.is_authenticated:
+        return False
+    is_verified = getattr(user, "is_verified", None)  # set by django-otp's OTPMiddleware
+    if is_verified is not None and is_verified():
+        return True
+    return not has_second_factor(user) and not requires_two_factor(user)
+
+
 def pending_totp_device(user):
     """The unconfirmed authenticator being set up (one at a time)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
