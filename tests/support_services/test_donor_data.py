@@ -307,3 +307,12 @@ def test_delete_without_a_csrf_token_is_refused(client, mailoutbox):
     assert strict.get("/support/manage/account/").status_code == 200
     assert strict.post("/support/manage/delete/", {"confirm": "on"}).status_code == 403
     _nothing_changed(plan)
+
+
+def test_the_delete_page_speaks_russian(client, mailoutbox):
+    give(READER, "5", frequency="monthly")
+    sign_in(client, mailoutbox)
+    page = client.get("/ru/support/manage/delete/").content.decode()
+    assert "Что остаётся" in page and "Сначала отменяются ваши регулярные пожертвования" in page
+    response = client.post("/ru/support/manage/delete/", {})
+    assert "Отметьте галочку, чтобы подтвердить. Ничего не удалено." in response.content.decode()
