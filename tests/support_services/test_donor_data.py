@@ -316,3 +316,10 @@ def test_the_delete_page_speaks_russian(client, mailoutbox):
     assert "Что остаётся" in page and "Сначала отменяются ваши регулярные пожертвования" in page
     response = client.post("/ru/support/manage/delete/", {})
     assert "Отметьте галочку, чтобы подтвердить. Ничего не удалено." in response.content.decode()
+
+
+def test_the_privacy_page_points_to_download_and_delete(client, demo_site):
+    page = client.get("/privacy/").content.decode()
+    assert 'href="/support/manage/"' in page and "download everything we hold" in page
+    page_ru = client.get("/ru/privacy/").content.decode()
+    assert 'href="/ru/support/manage/"' in page_ru and "скачать всё, что мы" in page_ru
