@@ -200,6 +200,9 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds before a mail server that does not answer counts as failed; well below
+# SAMIZDAT_RECEIPT_LEASE_SECONDS, so a live worker never loses its claim on a receipt.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "newsroom@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -333,6 +336,10 @@ SAMIZDAT_PERIODIC_JOBS.append(("check_ledger", 3600))
 SUPPORT_FROM_EMAIL = os.environ.get("SUPPORT_FROM_EMAIL", "")  # "" = DEFAULT_FROM_EMAIL
 SUPPORT_DISCREET_FROM_EMAIL = os.environ.get("SUPPORT_DISCREET_FROM_EMAIL", "")
 SUPPORT_RECEIPT_LINK_DAYS = int(os.environ.get("SUPPORT_RECEIPT_LINK_DAYS", "30"))
+# A receipt a worker claimed but never sent (it died) is queued again by
+# send_pending_receipts after this many seconds (docs/payments.md).
+SAMIZDAT_RECEIPT_LEASE_SECONDS = int(os.environ.get("SAMIZDAT_RECEIPT_LEASE_SECONDS", "600"))
+SAMIZDAT_PERIODIC_JOBS.append(("send_pending_receipts", 300))
 SUPPORT_FUNDING_CACHE_SECONDS = int(os.environ.get("SUPPORT_FUNDING_CACHE_SECONDS", "300"))
 # Donor addresses are encrypted at rest (support/crypto.py): Fernet keys,
 # comma-separated, the first encrypts and all decrypt (`manage.py

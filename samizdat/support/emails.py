@@ -51,8 +51,10 @@ def supporter_language(obj):
 
 
 def build_message(to, template, subject, context, language, subject_params=None,
-                  force_discreet=None):
+                  force_discreet=None, message_id=None):
     """An EmailMultiAlternatives (text + HTML) rendered from support/emails/<template>.
+
+    `message_id` (a fixed local part) makes a message sent twice recognisable as one.
 
     `subject` is a lazy translation, filled with `subject_params` in the
     supporter's language. Discreet mode renders <template>_discreet.{txt,html}
@@ -82,17 +84,21 @@ def build_message(to, template, subject, context, language, subject_params=None,
         sender = formataddr((prefs.discreet_sender_name, from_address))
     else:
         sender = formataddr((outlet.name, from_address)) if outlet.name else from_address
+    headers = {"Auto-Submitted": "auto-generated"}
+    if message_id:
+        headers["Message-ID"] = f"<{message_id}@{from_address.rpartition('@')[2] or 'localhost'}>"
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),  # no header injection through newlines
         body=text,
         from_email=sender,
         to=[to],
         reply_to=[prefs.reply_to] if prefs.reply_to else None,
-        headers={"Auto-Submitted": "auto-generated"},
+        headers=headers,
     )
     message.attach_alternative(html, "text/html")
     return message
 
 
-def send(to, template, subject, context, language, subject_params=None):
-    build_message(to, template, subject, context, language, subject_params).send()
+def send(to, template, subject, context, language, subject_params=None, message_id=None):
+    build_message(to, template, subject, context, language, subject_params,
+                  message_id=message_id).send()

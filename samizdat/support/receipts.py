@@ -2,13 +2,20 @@
 
 A receipt is derived from a ledger payment entry, never stored: the ledger
 is the record. The online link is signed (not stored) and expires, so a
-discreet e-mail can carry nothing but that link.
+discreet e-mail can carry nothing but that link. Whether its e-mail went out
+is kept per payment (ReceiptDelivery): `claim` before sending, and
+`pending_entries` for the ones a dead worker or a refusing mail server left.
 """
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from .emails import absolute_url, supporter_language
@@ -71,3 +78,56 @@ def receipt_context(entry, language=None):
 
 def recipient(entry):
     return entry.subject.email if entry.subject else ""
+
+
+def lease_seconds():
+    """How long a claim protects a receipt being sent; far above EMAIL_TIMEOUT."""
+    return int(getattr(settings, "SAMIZDAT_RECEIPT_LEASE_SECONDS", 600))
+
+
+def message_id(entry):
+    """The same Message-ID local part every time this receipt is sent (opaque: no outlet)."""
+    return "receipt-" + salted_hmac("samizdat.support.receipt-message-id",
+                                    str(entry.pk)).hexdigest()[:32]
+
+
+def claim(entry, now=None):
+    """Take on sending this payment's receipt: its ReceiptDelivery, or None if the receipt
+    was sent already or another worker's claim is younger than the lease."""
+    from .models import ReceiptDelivery
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        delivery, _created = ReceiptDelivery.objects.select_for_update().get_or_create(
+            entry=entry)
+        if delivery.sent_at is not None:
+            return None
+        if delivery.claimed_at and delivery.claimed_at > now - timedelta(seconds=lease_seconds()):
+            return None
+        delivery.claimed_at = now
+        delivery.attempts += 1
+        delivery.save(update_fields=["claimed_at", "attempts"])
+    return delivery
+
+
+def pending_entries(older_than=None, days=3, now=None):
+    """Payments of the last `days` with an address whose receipt is neither sent nor being
+    sent. A claim older than `older_than` seconds (the lease by default) is a dead worker's
+    and is released first; payments younger than that may still be in the queue."""
+    from .models import LedgerEntry, ReceiptDelivery
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=lease_seconds() if older_than is None else older_than)
+    ReceiptDelivery.objects.filter(sent_at__isnull=True, claimed_at__lt=cutoff).update(
+        claimed_at=None)
+    return (
+        LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PAYMENT,
+                                   recorded_at__gte=now - timedelta(days=days),
+                                   recorded_at__lte=cutoff)
+        .filter(Q(contribution__supporter__email_index__gt="")
+                | Q(pledge__supporter__email_index__gt=""))
+        .filter(Q(receipt_delivery__isnull=True)
+                | Q(receipt_delivery__sent_at__isnull=True,
+                    receipt_delivery__claimed_at__isnull=True))
+        .order_by("pk")
+    )

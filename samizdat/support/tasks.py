@@ -8,7 +8,7 @@ objects.
 
 import logging
 
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
@@ -31,8 +31,15 @@ def _pledge_amount(pledge, language):
 
 @task()
 def send_receipt(entry_id):
-    """E-mail the receipt for one ledger payment (no address, no receipt)."""
-    from .models import LedgerEntry
+    """E-mail the receipt for one ledger payment, once (no address, no receipt).
+
+    The payment's ReceiptDelivery is claimed in a transaction before the message
+    goes to the mail server and marked sent once the server accepted it, so a
+    second task for the same payment does nothing. A worker killed mid-send
+    leaves a claim that `send_pending_receipts` takes over after the lease
+    (at-least-once; docs/payments.md, "Receipts when a worker dies").
+    """
+    from .models import LedgerEntry, ReceiptDelivery
 
     entry = (
         LedgerEntry.objects.select_related("contribution__supporter", "pledge__supporter")
@@ -41,18 +48,29 @@ def send_receipt(entry_id):
     )
     if entry is None or not receipts.recipient(entry):
         return False
+    delivery = receipts.claim(entry)
+    if delivery is None:
+        return False  # sent already, or another worker is sending it now
     language = emails.supporter_language(entry.subject)
-    emails.send(
-        to=receipts.recipient(entry),
-        template="receipt",
-        subject=_("Your receipt from %(outlet)s"),
-        subject_params={"outlet": emails.outlet_settings().name},
-        context={
-            "receipt": receipts.receipt_context(entry, language),
-            "manage_url": emails.reader_url("support:manage", language),
-        },
-        language=language,
-    )
+    try:
+        emails.send(
+            to=receipts.recipient(entry),
+            template="receipt",
+            subject=_("Your receipt from %(outlet)s"),
+            subject_params={"outlet": emails.outlet_settings().name},
+            context={
+                "receipt": receipts.receipt_context(entry, language),
+                "manage_url": emails.reader_url("support:manage", language),
+            },
+            language=language,
+            message_id=receipts.message_id(entry),
+        )
+    except Exception:
+        # Refused or unreachable: let send_pending_receipts try again later.
+        ReceiptDelivery.objects.filter(pk=delivery.pk, sent_at__isnull=True).update(
+            claimed_at=None)
+        raise
+    ReceiptDelivery.objects.filter(pk=delivery.pk).update(sent_at=timezone.now())
     return True
 
 

@@ -137,3 +137,42 @@ def test_discreet_sign_in_link_names_no_outlet(smtp_inbox, outlet, client):
     text, html = parts(message)
     assert "Courier" not in message.as_string()
     assert "/support/manage/link/" in text and "/support/manage/link/" in html
+
+
+def test_a_receipt_queued_twice_is_sent_once(smtp_inbox, outlet):
+    from samizdat.support.models import ReceiptDelivery
+    from samizdat.support.tasks import send_receipt
+
+    _gift, entry = make_gift("reader@example.org", 2500, "USD")
+    first = send_receipt.enqueue(entry.pk)
+    second = send_receipt.enqueue(entry.pk)  # a redelivered job, or the recovery sweep
+
+    assert (first.return_value, second.return_value) == (True, False)
+    assert len(smtp_inbox.messages) == 1
+    assert smtp_inbox.messages[0]["Message-ID"].startswith("<receipt-")
+    assert ReceiptDelivery.objects.get(entry=entry).sent_at is not None
+
+
+def test_a_receipt_the_mail_server_refused_is_sent_by_the_next_sweep(smtp_inbox, outlet,
+                                                                      settings):
+    from django.core.management import call_command
+
+    from samizdat.support.models import ReceiptDelivery
+    from samizdat.support.receipts import pending_entries
+    from samizdat.support.tasks import send_receipt
+    from tests.conftest import free_port
+
+    _gift, entry = make_gift("reader@example.org", 2500, "USD")
+    working_port, settings.EMAIL_PORT = settings.EMAIL_PORT, free_port()  # nobody listens
+    result = send_receipt.enqueue(entry.pk)
+    assert result.status == "FAILED"
+    delivery = ReceiptDelivery.objects.get(entry=entry)
+    assert delivery.claimed_at is None and delivery.sent_at is None
+    assert list(pending_entries(older_than=0)) == [entry]
+
+    settings.EMAIL_PORT = working_port
+    call_command("send_pending_receipts", "--older-than", "0")
+    assert len(smtp_inbox.messages) == 1
+    assert not pending_entries(older_than=0).exists()
+    call_command("send_pending_receipts", "--older-than", "0")
+    assert len(smtp_inbox.messages) == 1
