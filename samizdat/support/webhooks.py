@@ -120,7 +120,12 @@ def apply_event(record, *, retry_waiting=True):
         ProviderEvent.objects.filter(pk=record.pk, applied_at__isnull=True).update(
             outcome=ProviderEvent.Outcome.WAITING
         )
-        return ProviderEvent.Outcome.WAITING
+        # The subject's own event may have been applied, and have swept the waiting
+        # events, between the lookup and that update: look once more, now that any
+        # later sweep will see this one waiting.
+        subject = resolve_subject(record.provider, facts)
+        if subject is None:
+            return ProviderEvent.Outcome.WAITING
     with transaction.atomic():
         manager = type(subject).objects
         if _locking_enabled():

@@ -132,3 +132,45 @@ def test_shuffled_duplicated_events_from_8_threads_give_the_ordered_ledger(clien
     assert result.gave_up == []
     assert sum(result.bodies.values()) == len(events) + round(len(events) * 0.3)
     _assert_same_ledger(reference, subjects, events, receipts_queued)
+
+
+@pytest.mark.django_db
+def test_a_renewal_parked_while_its_checkout_is_applied_is_not_left_waiting(monkeypatch):
+    """The lost wake-up a storm can hit: the renewal finds no plan, the plan's checkout is
+    applied and sweeps the waiting events, and only then the renewal is marked waiting."""
+    from samizdat.support import webhooks
+    from samizdat.support.models import Pledge
+
+    plan = storm.Subject(key="p", kind="pledge", provider="demo", reference="ST-R-p",
+                         amount_minor=500, currency="USD", frequency="monthly",
+                         email="r@example.org")
+    storm.seed_subjects([plan])
+    history = storm._History(None, "R")
+    history.demo(storm.T0, "checkout.completed", {
+        "reference": plan.reference, "amount_minor": 500, "currency": "USD",
+        "frequency": "monthly", "subscription_id": "demo_sub_race", "invoice_id": "in_1"})
+    history.demo(storm.T0 + 30 * storm.DAY, "renewal.paid", {
+        "subscription_id": "demo_sub_race", "invoice_id": "in_2", "amount_minor": 500,
+        "currency": "USD"})
+    checkout, renewal = history.events
+
+    class Delivery:
+        def __init__(self, event):
+            self.body, self.headers = event.body, storm.signed_headers(event)
+
+    real = webhooks.resolve_subject
+    raced = []
+
+    def lookup_then_race(alias, facts):
+        found = real(alias, facts)
+        if found is None and not raced:
+            raced.append(True)
+            assert webhooks.receive("demo", Delivery(checkout)) == (200, "ok")
+        return found
+
+    monkeypatch.setattr(webhooks, "resolve_subject", lookup_then_race)
+    assert webhooks.receive("demo", Delivery(renewal)) == (200, "ok")
+    assert raced
+    assert set(ProviderEvent.objects.values_list("outcome", flat=True)) == {"applied"}
+    pledge = Pledge.objects.get(reference=plan.reference)
+    assert LedgerEntry.objects.filter(pledge=pledge, kind="payment").count() == 2
