@@ -81,6 +81,16 @@ def _links(email_index):
     return ManageLink.objects.filter(email_index=email_index).order_by("created_at", "pk")
 
 
+def _receipts_sent(entry_ids):
+    """{ledger entry id: when its receipt e-mail was accepted by the mail server}."""
+    from .models import ReceiptDelivery
+
+    return dict(
+        ReceiptDelivery.objects.filter(entry__in=entry_ids, sent_at__isnull=False)
+        .values_list("entry_id", "sent_at")
+    )
+
+
 def _when(value):
     return value.isoformat() if value else None
 
@@ -135,7 +145,9 @@ def export(email_index, now=None):
         for c in _gifts(email_index)
     ]
     ledger, receipts = [], []
-    for entry in _ledger(email_index):
+    entries = list(_ledger(email_index))
+    sent = _receipts_sent([entry.pk for entry in entries])
+    for entry in entries:
         subject = entry.subject
         row = {
             "id": entry.pk,
@@ -152,6 +164,7 @@ def export(email_index, now=None):
                 "ledger_id": entry.pk,
                 "date": _when(entry.occurred_at),
                 **_money(entry.amount_minor, entry.currency),
+                "sent_at": _when(sent.get(entry.pk)),
             })
     return {
         "format": FORMAT,

@@ -110,6 +110,7 @@ def test_download_holds_the_supporters_gifts_plans_and_ledger_and_nobody_elses(
     assert sorted((row["kind"], row["amount_minor"]) for row in data["ledger"]) == [
         ("payment", 500), ("payment", 1000), ("payment", 4200), ("refund", -4200)]
     assert len(data["receipts"]) == 3
+    assert [r["sent_at"] for r in data["receipts"]] == [None, None, None]  # no worker ran
     assert {r["number"].split("-")[0] for r in data["receipts"]} <= {
         ref.split("-")[0] for ref in [gift.reference, plan.reference]
         + [g["reference"] for g in data["gifts"]]}
@@ -323,3 +324,14 @@ def test_the_privacy_page_points_to_download_and_delete(client, demo_site):
     assert 'href="/support/manage/"' in page and "download everything we hold" in page
     page_ru = client.get("/ru/privacy/").content.decode()
     assert 'href="/ru/support/manage/"' in page_ru and "скачать всё, что мы" in page_ru
+
+
+def test_download_says_when_a_receipt_was_sent(client, mailoutbox,
+                                               django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        gift = give(READER, "42")  # the payment's receipt goes out through the task
+    assert mailoutbox[-1].to == [READER]
+    sign_in(client, mailoutbox)
+    receipt, = json.loads(client.get("/support/manage/my-data.json").content)["receipts"]
+    assert receipt["number"].startswith(gift.reference) and receipt["sent_at"]
+
