@@ -1,7 +1,9 @@
-"""Run the site's periodic jobs (scheduled publishing and others) in a loop.
+"""Run the site's periodic jobs (scheduled publishing and others).
 
 Each job is a management command with an interval, listed in the setting
-SAMIZDAT_PERIODIC_JOBS. Production may use cron instead (docs/deploy.md).
+SAMIZDAT_PERIODIC_JOBS. A job runs when it is due by the shared record in the
+database (news/periodic.py), so cron's `--once` every minute runs the daily
+jobs daily, and two running loops never run a job twice.
 """
 
 import time
@@ -10,29 +12,33 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from samizdat.news.periodic import claim
+
+LOOP_SECONDS = 5  # how often the loop looks for due jobs (the shortest interval is 60 s)
+
 
 class Command(BaseCommand):
-    help = "Run SAMIZDAT_PERIODIC_JOBS forever (or once with --once)."
+    help = "Run the due SAMIZDAT_PERIODIC_JOBS forever (or once with --once)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--once", action="store_true", help="run every job once and exit")
+        parser.add_argument("--once", action="store_true",
+                            help="run the jobs that are due now, then exit (for cron)")
 
     def handle(self, *args, once=False, **options):
         jobs = list(settings.SAMIZDAT_PERIODIC_JOBS)
         if not jobs:
             raise CommandError("SAMIZDAT_PERIODIC_JOBS is empty")
-        next_run = {name: 0.0 for name, _interval in jobs}
         while True:
-            now = time.monotonic()
             for name, interval in jobs:
-                if once or now >= next_run[name]:
-                    self._run(name)
-                    next_run[name] = now + interval
+                if claim(name, interval):
+                    self._run(name, options["verbosity"])
             if once:
                 return
-            time.sleep(1)
+            time.sleep(LOOP_SECONDS)
 
-    def _run(self, name):
+    def _run(self, name, verbosity):
+        if verbosity >= 2:
+            self.stdout.write(f"running {name}")
         try:
             call_command(name, verbosity=0)
         except Exception as exc:  # noqa: BLE001 - one failing job must not stop the others
