@@ -64,3 +64,21 @@ def test_production_names_a_malformed_donor_key(tmp_path):
     assert result.returncode != 0
     assert "samizdat_support.E002" in result.stdout + result.stderr
     assert "entry 2 is not a Fernet key" in result.stdout + result.stderr
+
+
+def test_an_app_process_refuses_to_start_without_donor_keys(tmp_path):
+    """gunicorn imports samizdat.wsgi and runs no system checks: the import itself fails."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("DJANGO_", "SAMIZDAT_", "SECURE_", "DEBUG"))}
+    env.update({"SAMIZDAT_PRODUCTION": "1", "DEBUG": "0", "SECRET_KEY": "x" * 50,
+                "ALLOWED_HOSTS": "news.example.org", "SAMIZDAT_VAR_DIR": str(tmp_path)})
+    load = [sys.executable, "-c", "import samizdat.wsgi"]
+    refused = subprocess.run(load, cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=120)
+    assert refused.returncode != 0
+    assert "samizdat_support.E001" in refused.stderr
+    env.update({"SAMIZDAT_DONOR_KEYS": Fernet.generate_key().decode(),
+                "SAMIZDAT_DONOR_INDEX_KEY": secrets.token_urlsafe(48)})
+    started = subprocess.run(load, cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=120)
+    assert started.returncode == 0, started.stderr
