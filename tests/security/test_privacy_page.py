@@ -25,3 +25,23 @@ def test_privacy_page_is_served_in_russian(client, demo_site):
 def test_footer_links_to_the_privacy_page_of_the_current_language(client, demo_site):
     assert 'href="/privacy/"' in client.get("/").content.decode()
     assert 'href="/ru/privacy/"' in client.get("/ru/").content.decode()
+
+
+@pytest.mark.django_db
+def test_privacy_page_states_the_retention_periods_staff_set(client, demo_site):
+    from samizdat.support.models import RetentionSettings
+
+    retention = RetentionSettings.load()
+    retention.one_off_months, retention.canceled_months, retention.pending_days = 18, 6, 3
+    retention.save()
+    html = " ".join(client.get("/privacy/").content.decode().split())
+    assert "stored encrypted" in html
+    assert "18 months after your last one-off gift" in html
+    assert "6 months after your regular contribution ends" in html
+    assert "deleted after 3 days" in html
+
+
+@pytest.mark.django_db
+def test_russian_privacy_page_states_the_retention_periods(client, demo_site):
+    html = " ".join(client.get("/ru/privacy/").content.decode().split())
+    assert "хранится в зашифрованном виде" in html and "через 13 мес." in html
