@@ -110,11 +110,20 @@ def resolve_subject(alias, facts):
 
 def apply_event(record, *, retry_waiting=True):
     """Apply a recorded event once. Returns the outcome stored on the record."""
+    outcome, keys = _apply(record)
+    if retry_waiting and keys:
+        _retry_waiting(record.provider, keys)
+    return outcome
+
+
+def _apply(record):
+    """(outcome, keys): the provider ids this application linked or paid under, by which
+    events waiting for this subject can now find it."""
     provider = get_provider(record.provider)
     facts = provider.facts(record.type, record.payload)
     if not facts:
         ProviderEvent.objects.filter(pk=record.pk).update(outcome=ProviderEvent.Outcome.IGNORED)
-        return ProviderEvent.Outcome.IGNORED
+        return ProviderEvent.Outcome.IGNORED, set()
     subject = resolve_subject(record.provider, facts)
     if subject is None:
         ProviderEvent.objects.filter(pk=record.pk, applied_at__isnull=True).update(
@@ -125,7 +134,7 @@ def apply_event(record, *, retry_waiting=True):
         # later sweep will see this one waiting.
         subject = resolve_subject(record.provider, facts)
         if subject is None:
-            return ProviderEvent.Outcome.WAITING
+            return ProviderEvent.Outcome.WAITING, set()
     with transaction.atomic():
         manager = type(subject).objects
         if _locking_enabled():
@@ -133,8 +142,8 @@ def apply_event(record, *, retry_waiting=True):
         subject = manager.get(pk=subject.pk)
         event = ProviderEvent.objects.get(pk=record.pk)
         if event.applied_at is not None:
-            return event.outcome
-        _link_references(subject, facts)
+            return event.outcome, set()
+        linked = _link_references(subject, facts)
         new_entries = ledger.append_facts(subject, event, facts)
         event.applied_at = timezone.now()
         event.outcome = ProviderEvent.Outcome.APPLIED
@@ -144,13 +153,16 @@ def apply_event(record, *, retry_waiting=True):
             event.contribution = subject
         event.save(update_fields=["applied_at", "outcome", "pledge", "contribution"])
         ledger.refresh_state(subject, new_entries)
-    if retry_waiting:
-        _retry_waiting(record.provider)
-    return ProviderEvent.Outcome.APPLIED
+    keys = {getattr(subject, name) for name in linked if name != "supporter"}
+    for entry in new_entries:
+        if entry.kind == "payment":
+            keys |= {entry.source_ref, entry.provider_ref}
+    return ProviderEvent.Outcome.APPLIED, keys - {""}
 
 
 def _link_references(subject, facts):
-    """Remember the provider's ids (subscription, payment, customer) and the payer's e-mail."""
+    """Remember the provider's ids (subscription, payment, customer) and the payer's e-mail;
+    returns the names of the fields that changed."""
     changed = []
     for fact in facts:
         for name in ("subscription_ref", "payment_ref", "customer_ref"):
@@ -166,18 +178,30 @@ def _link_references(subject, facts):
             changed.append("supporter")
     if changed:
         subject.save(update_fields=sorted(set(changed)))
+    return set(changed)
 
 
-def _retry_waiting(alias):
-    """Apply events that were waiting for a subject that may now exist."""
-    for _round in range(3):
-        waiting = list(
-            ProviderEvent.objects.filter(provider=alias, outcome=ProviderEvent.Outcome.WAITING,
-                                         applied_at__isnull=True).order_by("occurred_at")[:200]
-        )
-        progressed = False
-        for record in waiting:
-            if apply_event(record, retry_waiting=False) == ProviderEvent.Outcome.APPLIED:
-                progressed = True
-        if not progressed:
+def _fact_keys(facts):
+    """The provider ids a waiting event's facts would find their subject by (see
+    resolve_subject: our reference never appears later, so it is not among them)."""
+    keys = set()
+    for fact in facts:
+        keys |= {fact.subscription_ref, fact.payment_ref, fact.source_ref, fact.customer_ref}
+    return keys - {""}
+
+
+def _retry_waiting(alias, keys):
+    """Apply the waiting events that refer to one of `keys`, the ids an event just linked
+    or paid under; and, in turn, those waiting for what they link."""
+    provider = get_provider(alias)
+    for _round in range(5):
+        waiting = ProviderEvent.objects.filter(
+            provider=alias, outcome=ProviderEvent.Outcome.WAITING, applied_at__isnull=True,
+        ).order_by("occurred_at", "pk").only("pk", "provider", "type", "payload")
+        woken = set()
+        for record in waiting.iterator():
+            if _fact_keys(provider.facts(record.type, record.payload)) & keys:
+                woken |= _apply(record)[1]
+        if not woken:
             return
+        keys = woken
