@@ -174,3 +174,37 @@ def test_a_renewal_parked_while_its_checkout_is_applied_is_not_left_waiting(monk
     assert set(ProviderEvent.objects.values_list("outcome", flat=True)) == {"applied"}
     pledge = Pledge.objects.get(reference=plan.reference)
     assert LedgerEntry.objects.filter(pledge=pledge, kind="payment").count() == 2
+
+
+@pytest.mark.django_db
+def test_events_for_other_products_waiting_for_ever_do_not_starve_ours():
+    """A Stripe account sends events about subscriptions that are not ours; they wait for
+    ever. A renewal of ours that waits behind 250 of them is still applied."""
+    from samizdat.support import webhooks
+    from samizdat.support.models import Pledge
+
+    class Delivery:
+        def __init__(self, event):
+            self.body, self.headers = event.body, storm.signed_headers(event)
+
+    plan = storm.Subject(key="p", kind="pledge", provider="demo", reference="ST-W-p",
+                         amount_minor=500, currency="USD", frequency="monthly",
+                         email="w@example.org")
+    storm.seed_subjects([plan])
+    history = storm._History(None, "W")
+    for n in range(250):
+        history.demo(storm.T0 + n, "renewal.paid", {
+            "subscription_id": f"demo_sub_elsewhere_{n}", "invoice_id": f"in_x{n}",
+            "amount_minor": 900, "currency": "USD"})
+    history.demo(storm.T0 + 40 * storm.DAY, "renewal.paid", {
+        "subscription_id": "demo_sub_ours", "invoice_id": "in_2", "amount_minor": 500,
+        "currency": "USD"})
+    history.demo(storm.T0 + 10 * storm.DAY, "checkout.completed", {
+        "reference": plan.reference, "amount_minor": 500, "currency": "USD",
+        "frequency": "monthly", "subscription_id": "demo_sub_ours", "invoice_id": "in_1"})
+    for event in history.events:
+        assert webhooks.receive("demo", Delivery(event)) == (200, "ok")
+
+    pledge = Pledge.objects.get(reference=plan.reference)
+    assert LedgerEntry.objects.filter(pledge=pledge, kind="payment").count() == 2
+    assert ProviderEvent.objects.filter(outcome="waiting").count() == 250
