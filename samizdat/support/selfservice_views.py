@@ -212,7 +212,7 @@ def manage_receipt_send(request, email_index, pk):
     entry = selfservice.payment_for(email_index, pk)
     if entry is None:
         raise Http404
-    send_receipt.enqueue(entry.pk)
+    send_receipt.enqueue(entry.pk, again=True)  # a copy on request, sent before or not
     messages.success(request, _("The receipt is on its way to %(email)s.")
                      % {"email": selfservice.email_for(email_index) or ""})
     return redirect(reverse("support:manage_account") + "#payments")

@@ -30,7 +30,7 @@ def _pledge_amount(pledge, language):
 
 
 @task()
-def send_receipt(entry_id):
+def send_receipt(entry_id, again=False):
     """E-mail the receipt for one ledger payment, once (no address, no receipt).
 
     The payment's ReceiptDelivery is claimed in a transaction before the message
@@ -38,6 +38,7 @@ def send_receipt(entry_id):
     second task for the same payment does nothing. A worker killed mid-send
     leaves a claim that `send_pending_receipts` takes over after the lease
     (at-least-once; docs/payments.md, "Receipts when a worker dies").
+    `again=True` is a supporter asking for a copy: sent whatever was sent before.
     """
     from .models import LedgerEntry, ReceiptDelivery
 
@@ -48,8 +49,8 @@ def send_receipt(entry_id):
     )
     if entry is None or not receipts.recipient(entry):
         return False
-    delivery = receipts.claim(entry)
-    if delivery is None:
+    delivery = None if again else receipts.claim(entry)
+    if delivery is None and not again:
         return False  # sent already, or another worker is sending it now
     language = emails.supporter_language(entry.subject)
     try:
@@ -66,11 +67,13 @@ def send_receipt(entry_id):
             message_id=receipts.message_id(entry),
         )
     except Exception:
-        # Refused or unreachable: let send_pending_receipts try again later.
-        ReceiptDelivery.objects.filter(pk=delivery.pk, sent_at__isnull=True).update(
-            claimed_at=None)
+        if delivery is not None:
+            # Refused or unreachable: let send_pending_receipts try again later.
+            ReceiptDelivery.objects.filter(pk=delivery.pk, sent_at__isnull=True).update(
+                claimed_at=None)
         raise
-    ReceiptDelivery.objects.filter(pk=delivery.pk).update(sent_at=timezone.now())
+    if delivery is not None:
+        ReceiptDelivery.objects.filter(pk=delivery.pk).update(sent_at=timezone.now())
     return True
 
 

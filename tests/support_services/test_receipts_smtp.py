@@ -176,3 +176,25 @@ def test_a_receipt_the_mail_server_refused_is_sent_by_the_next_sweep(smtp_inbox,
     assert not pending_entries(older_than=0).exists()
     call_command("send_pending_receipts", "--older-than", "0")
     assert len(smtp_inbox.messages) == 1
+
+
+def test_a_supporter_can_still_ask_for_a_copy_of_a_receipt_that_was_sent(smtp_inbox, outlet):
+    from samizdat.support.tasks import send_receipt
+
+    _gift, entry = make_gift("reader@example.org", 2500, "USD")
+    events.payment_recorded.send(sender=type(entry), entry=entry)
+    assert send_receipt.enqueue(entry.pk).return_value is False  # the automatic one: once
+    assert send_receipt.enqueue(entry.pk, again=True).return_value is True
+    assert len(smtp_inbox.messages) == 2
+
+
+def test_the_manage_page_sends_a_copy_after_the_automatic_receipt(client, mailoutbox):
+    from .test_selfservice import sign_in
+
+    _gift, entry = make_gift("reader@example.org", 4200, "USD")
+    events.payment_recorded.send(sender=type(entry), entry=entry)
+    assert len(mailoutbox) == 1
+    sign_in(client, mailoutbox)
+    before = len(mailoutbox)
+    client.post(f"/support/manage/receipts/{entry.pk}/send/")
+    assert len(mailoutbox) == before + 1 and "$42.00" in mailoutbox[-1].body
