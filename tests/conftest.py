@@ -58,10 +58,19 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def browser(chromium_path):
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Playwright's sync API leaves its event loop "running" in this thread until it stops,
+    # so from here on asgiref keeps Django's (thread-critical) connections in another
+    # storage, and every later test would get new connection objects, without what the
+    # test database set-up stored on the old ones (the rows serialized_rollback restores)
+    # and outside any transaction a fixture holds open. Keep the same objects.
+    existing = {alias: connections[alias] for alias in connections}
     with sync_playwright() as playwright:
+        for alias, connection in existing.items():
+            connections[alias] = connection
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
