@@ -92,11 +92,14 @@ def append_facts(subject, event, facts):
 def _sorted_facts(subject):
     applied = subject.events.filter(outcome=ProviderEvent.Outcome.APPLIED)
     rows = []
+    from .webhooks import facts_of
+
     for event in applied:
         try:
-            facts = get_provider(event.provider).facts(event.type, event.payload)
+            provider = get_provider(event.provider)
         except KeyError:
-            facts = []
+            continue
+        facts = facts_of(provider, event)
         for fact in facts:
             rows.append((event.occurred_at, _PRIORITY.get(fact.kind, 9), event.event_id, fact))
     rows.sort(key=lambda row: row[:3])

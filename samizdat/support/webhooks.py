@@ -18,11 +18,24 @@ from django.utils import timezone
 from . import ledger
 from .crypto import seal_personal_data
 from .models import Contribution, LedgerEntry, Pledge, ProviderEvent, Supporter
-from .providers.base import InvalidEvent, get_provider
+from .providers.base import InvalidEvent, check_facts, get_provider
 
 __all__ = ["apply_event", "receive", "record_event", "resolve_subject"]
 
 logger = logging.getLogger(__name__)
+
+
+# What reading a provider's facts out of an event that is not what it claims can raise.
+MALFORMED = (InvalidEvent, AttributeError, TypeError, ValueError, KeyError, IndexError)
+
+
+def facts_of(provider, record):
+    """The facts of a stored event, or [] if they cannot be read (stored before checks)."""
+    try:
+        return check_facts(provider.facts(record.type, record.payload))
+    except MALFORMED:
+        logger.warning("unreadable %s event %s ignored", record.provider, record.event_id)
+        return []
 
 
 def _locking_enabled():
@@ -42,6 +55,11 @@ def receive(alias, delivery):
         return 400, f"invalid event: {exc}"
     if not provider.handles(parsed.type):
         return 200, "ignored"
+    try:
+        check_facts(provider.facts(parsed.type, parsed.payload))
+    except MALFORMED as exc:
+        # Signed, but nothing a provider sends: refused before anything is stored.
+        return 400, f"invalid event: {exc if isinstance(exc, InvalidEvent) else 'malformed'}"
     for attempt in range(5):
         try:
             record, created = record_event(alias, parsed)
@@ -120,7 +138,7 @@ def _apply(record):
     """(outcome, keys): the provider ids this application linked or paid under, by which
     events waiting for this subject can now find it."""
     provider = get_provider(record.provider)
-    facts = provider.facts(record.type, record.payload)
+    facts = facts_of(provider, record)
     if not facts:
         ProviderEvent.objects.filter(pk=record.pk).update(outcome=ProviderEvent.Outcome.IGNORED)
         return ProviderEvent.Outcome.IGNORED, set()
@@ -197,10 +215,10 @@ def _retry_waiting(alias, keys):
     for _round in range(5):
         waiting = ProviderEvent.objects.filter(
             provider=alias, outcome=ProviderEvent.Outcome.WAITING, applied_at__isnull=True,
-        ).order_by("occurred_at", "pk").only("pk", "provider", "type", "payload")
+        ).order_by("occurred_at", "pk").only("pk", "provider", "event_id", "type", "payload")
         woken = set()
         for record in waiting.iterator():
-            if _fact_keys(provider.facts(record.type, record.payload)) & keys:
+            if _fact_keys(facts_of(provider, record)) & keys:
                 woken |= _apply(record)[1]
         if not woken:
             return

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from .base import Fact, InvalidEvent, ParsedEvent, PaymentProvider
+from .base import Fact, InvalidEvent, ParsedEvent, PaymentProvider, minor_units
 
 __all__ = ["BankTransferProvider", "mark_received"]
 
@@ -38,7 +38,7 @@ class BankTransferProvider(PaymentProvider):
         data = payload.get("data") or {}
         return [Fact("payment", reference=data.get("reference", ""),
                      provider_ref=data.get("transfer_id", ""),
-                     amount_minor=int(data.get("amount_minor") or 0),
+                     amount_minor=minor_units(data.get("amount_minor")),
                      currency=data.get("currency", ""))]
 
 

@@ -19,8 +19,9 @@ per entry: {"stripe": {"BACKEND": "samizdat.support.providers.stripe.StripeProvi
 URLs and stored on every contribution.
 """
 
+import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 
 from django.conf import settings
@@ -36,9 +37,19 @@ __all__ = [
     "PaymentProvider",
     "ProviderError",
     "all_providers",
+    "check_facts",
+    "event_id_and_type",
+    "event_time",
     "get_provider",
+    "minor_units",
+    "parse_event_body",
     "provider_timeout",
 ]
+
+# More than any real gift in minor units (ten billion dollars); a bigger one is malformed.
+MAX_AMOUNT_MINOR = 10**12
+MAX_JSON_DEPTH = 64
+MONEY_FACTS = {"payment", "refund", "dispute", "fee"}
 
 
 class InvalidEvent(Exception):
@@ -53,6 +64,96 @@ class ProviderError(Exception):
             "The payment service could not be reached. Nothing was charged; please try again."
         )
         super().__init__(str(self.message))
+
+
+def _no_constants(name):
+    raise ValueError(f"{name} is not allowed in an event")
+
+
+def parse_event_body(body):
+    """A verified delivery's body as a JSON object, or InvalidEvent: not UTF-8, not JSON,
+    NaN or Infinity, not an object, nested deeper than any provider nests, or strings a
+    database cannot store (NUL, unpaired surrogates)."""
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes | bytearray) else body
+        payload = json.loads(text, parse_constant=_no_constants)
+    except (UnicodeDecodeError, ValueError, TypeError, RecursionError) as exc:
+        raise InvalidEvent("malformed event") from exc
+    if not isinstance(payload, dict):
+        raise InvalidEvent("an event is a JSON object")
+    stack = [(payload, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise InvalidEvent("event nested too deep")
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for pair in value.items() for item in pair)
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                raise InvalidEvent("NUL in an event")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise InvalidEvent("unpaired surrogate in an event") from exc
+    return payload
+
+
+def event_id_and_type(payload):
+    """The event's id and type, which must be short non-empty strings."""
+    event_id, event_type = payload.get("id"), payload.get("type")
+    if not (isinstance(event_id, str) and 0 < len(event_id) <= 255):
+        raise InvalidEvent("bad event id")
+    if not (isinstance(event_type, str) and 0 < len(event_type) <= 100):
+        raise InvalidEvent("bad event type")
+    return event_id, event_type
+
+
+def event_time(value, per_second=1):
+    """An integer timestamp (seconds, or `per_second` fractions of one) as an aware datetime."""
+    if type(value) is not int:
+        raise InvalidEvent("the event time is not an integer")
+    try:
+        return datetime.fromtimestamp(value / per_second, tz=UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise InvalidEvent("the event time is out of range") from exc
+
+
+def minor_units(value):
+    """An amount field of an event: absent is 0; anything but an integer is malformed
+    (a string, a float, a boolean); its range is checked by check_facts."""
+    if value is None:
+        return 0
+    if type(value) is not int:
+        raise InvalidEvent("an amount is not an integer")
+    return value
+
+
+def check_facts(facts):
+    """Refuse facts no real event yields: references that are not short strings, an amount
+    out of range, a money fact without an amount or with a currency that does not exist."""
+    from ..money import is_known_currency
+
+    for fact in facts:
+        texts = [getattr(fact, name) for name in (
+            "reference", "subscription_ref", "payment_ref", "customer_ref", "source_ref",
+            "provider_ref", "status", "frequency", "email", "currency")]
+        if not isinstance(fact.links, dict):
+            raise InvalidEvent("bad links")
+        for value in texts + list(fact.links.values()):
+            if not isinstance(value, str) or len(value) > 255:
+                raise InvalidEvent("a reference is not a short string")
+        if type(fact.amount_minor) is not int or not 0 <= fact.amount_minor <= MAX_AMOUNT_MINOR:
+            raise InvalidEvent("amount out of range")
+        if fact.kind in MONEY_FACTS:
+            if not fact.amount_minor or not fact.currency:
+                raise InvalidEvent("a payment without an amount or a currency")
+            if not is_known_currency(fact.currency.upper()):
+                raise InvalidEvent("unknown currency")
+        if len(fact.email) > 254:
+            raise InvalidEvent("e-mail too long")
+    return facts
 
 
 def provider_timeout():

@@ -11,7 +11,6 @@ import json
 import time
 import urllib.request
 import uuid
-from datetime import UTC, datetime
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -21,7 +20,16 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from . import signing
-from .base import Fact, InvalidEvent, ParsedEvent, PaymentProvider, provider_timeout
+from .base import (
+    Fact,
+    ParsedEvent,
+    PaymentProvider,
+    event_id_and_type,
+    event_time,
+    minor_units,
+    parse_event_body,
+    provider_timeout,
+)
 
 __all__ = ["DemoProvider", "SIGNATURE_HEADER"]
 
@@ -179,16 +187,13 @@ class DemoProvider(PaymentProvider):
     def verify_event(self, request):
         body = request.body
         signing.verify(body, request.headers.get(SIGNATURE_HEADER), self.secret)
-        try:
-            payload = json.loads(body)
-            return ParsedEvent(
-                id=str(payload["id"]), type=str(payload["type"]), payload=payload,
-                occurred_at=datetime.fromtimestamp(
-                    int(payload.get("created_us") or int(payload["created"]) * 1_000_000)
-                    / 1_000_000, tz=UTC),
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidEvent("malformed event") from exc
+        payload = parse_event_body(body)
+        event_id, event_type = event_id_and_type(payload)
+        occurred_at = event_time(payload.get("created"))
+        if "created_us" in payload:
+            occurred_at = event_time(payload["created_us"], per_second=1_000_000)
+        return ParsedEvent(id=event_id, type=event_type, payload=payload,
+                           occurred_at=occurred_at)
 
     def handles(self, event_type):
         return event_type in EVENT_TYPES
@@ -197,7 +202,7 @@ class DemoProvider(PaymentProvider):
         data = payload.get("data") or {}
         ref = data.get("reference", "")
         sub = data.get("subscription_id", "")
-        amount = int(data.get("amount_minor") or 0)
+        amount = minor_units(data.get("amount_minor"))
         currency = data.get("currency", "")
         if event_type == "checkout.completed":
             if data.get("frequency") == "once":

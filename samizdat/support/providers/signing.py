@@ -30,5 +30,6 @@ def verify(body, header, secret, tolerance=300):
     if abs(time.time() - timestamp) > tolerance:
         raise InvalidEvent("signature too old")
     expected = sign(body, secret, timestamp).split("v1=", 1)[1]
-    if not hmac.compare_digest(expected, given):
+    # As bytes: compare_digest refuses non-ASCII str (a forged header may carry any).
+    if not hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogateescape")):
         raise InvalidEvent("bad signature")

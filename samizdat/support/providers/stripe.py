@@ -10,8 +10,6 @@ Configured by STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET and STRIPE_API_BASE
 names in the provider's OPTIONS.
 """
 
-import json
-from datetime import UTC, datetime
 
 import stripe
 from django.conf import settings
@@ -26,6 +24,10 @@ from .base import (
     ParsedEvent,
     PaymentProvider,
     ProviderError,
+    event_id_and_type,
+    event_time,
+    minor_units,
+    parse_event_body,
     provider_timeout,
 )
 
@@ -187,16 +189,16 @@ class StripeProvider(PaymentProvider):
         if not header:
             raise InvalidEvent("missing Stripe-Signature")
         try:
-            stripe.Webhook.construct_event(request.body, header, secret)
-            payload = json.loads(request.body)
-            return ParsedEvent(
-                id=str(payload["id"]), type=str(payload["type"]), payload=payload,
-                occurred_at=datetime.fromtimestamp(int(payload["created"]), tz=UTC),
-            )
+            stripe.WebhookSignature.verify_header(
+                request.body.decode("utf-8"), header, secret, stripe.Webhook.DEFAULT_TOLERANCE)
         except stripe.SignatureVerificationError as exc:
             raise InvalidEvent("bad signature") from exc
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        except (UnicodeDecodeError, ValueError, TypeError) as exc:
             raise InvalidEvent("malformed event") from exc
+        payload = parse_event_body(request.body)
+        event_id, event_type = event_id_and_type(payload)
+        return ParsedEvent(id=event_id, type=event_type, payload=payload,
+                           occurred_at=event_time(payload.get("created")))
 
     def handles(self, event_type):
         return event_type in HANDLED_EVENTS
@@ -220,7 +222,7 @@ class StripeProvider(PaymentProvider):
         payment = _id(session.get("payment_intent")) or session.get("id", "")
         return [Fact("payment", reference=ref, payment_ref=payment, provider_ref=payment,
                      source_ref=payment, customer_ref=customer, email=email,
-                     amount_minor=int(session.get("amount_total") or 0),
+                     amount_minor=minor_units(session.get("amount_total")),
                      currency=(session.get("currency") or "").upper())]
 
     _on_checkout_session_async_payment_succeeded = _on_checkout_session_completed
@@ -241,7 +243,7 @@ class StripeProvider(PaymentProvider):
         return subscription, metadata
 
     def _on_invoice_paid(self, invoice):
-        amount = int(invoice.get("amount_paid") or 0)
+        amount = minor_units(invoice.get("amount_paid"))
         subscription, metadata = self._invoice_subscription(invoice)
         if not amount or not subscription:
             return []
@@ -264,7 +266,7 @@ class StripeProvider(PaymentProvider):
         items = ((subscription.get("items") or {}).get("data") or [{}])
         item = items[0] if items else {}
         price = item.get("price") or item.get("plan") or subscription.get("plan") or {}
-        amount = price.get("unit_amount") or price.get("amount") or 0
+        amount = minor_units(price.get("unit_amount") or price.get("amount"))
         interval = (price.get("recurring") or {}).get("interval") or price.get("interval") or ""
         status = subscription.get("status", "")
         if status == "active" and subscription.get("pause_collection"):
@@ -272,7 +274,7 @@ class StripeProvider(PaymentProvider):
         reference = (subscription.get("metadata") or {}).get(REFERENCE_KEY, "")
         return [Fact("status", reference=reference,
                      subscription_ref=subscription.get("id", ""), status=status,
-                     amount_minor=int(amount or 0), frequency=FREQUENCIES.get(interval, ""),
+                     amount_minor=amount, frequency=FREQUENCIES.get(interval, ""),
                      links={"subscription_ref": subscription.get("id", ""),
                             "customer_ref": _id(subscription.get("customer"))})]
 
@@ -293,14 +295,15 @@ class StripeProvider(PaymentProvider):
         }
         refunds = (charge.get("refunds") or {}).get("data") or []
         if refunds:
-            return [Fact("refund", provider_ref=refund["id"], amount_minor=int(refund["amount"]),
-                         **common) for refund in refunds]
+            return [Fact("refund", provider_ref=refund["id"],
+                         amount_minor=minor_units(refund["amount"]), **common)
+                    for refund in refunds]
         return [Fact("refund", provider_ref=f"{charge.get('id')}:refunded",
-                     amount_minor=int(charge.get("amount_refunded") or 0), **common)]
+                     amount_minor=minor_units(charge.get("amount_refunded")), **common)]
 
     def _on_charge_dispute_created(self, dispute):
         payment = _id(dispute.get("payment_intent")) or _id(dispute.get("charge"))
         return [Fact("dispute", reference=(dispute.get("metadata") or {}).get(REFERENCE_KEY, ""),
                      payment_ref=payment, source_ref=payment, provider_ref=dispute.get("id", ""),
-                     amount_minor=int(dispute.get("amount") or 0),
+                     amount_minor=minor_units(dispute.get("amount")),
                      currency=(dispute.get("currency") or "").upper())]
