@@ -15,22 +15,6 @@ START = datetime.datetime(2026, 11, 2, 10, 0, tzinfo=datetime.UTC)
 
 
 @pytest.fixture
-def demo_site(transactional_db):
-    """The demo site for a live server. A transactional test's flush can remove the rows
-    Wagtail's migrations create (root page, root collection); put them back first."""
-    from wagtail.models import Collection, Locale, Page
-
-    from samizdat.news.demo import build_demo_site
-
-    locale, _created = Locale.objects.get_or_create(language_code="en")
-    if Page.get_first_root_node() is None:
-        Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
-    if Collection.get_first_root_node() is None:
-        Collection.add_root(name="Root")
-    return build_demo_site()
-
-
-@pytest.fixture
 def site(live_server, demo_appeals):
     return live_server.url
 

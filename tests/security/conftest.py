@@ -37,23 +37,3 @@ def make_staff(db, staff_password):
         return user
 
     return make
-
-
-@pytest.fixture
-def live_demo_site(transactional_db):
-    """The demo site for a live-server test.
-
-    A transactional test's flush can remove the rows Wagtail's migrations
-    create (root page, root collection, locales), and they are not always
-    restored; put them back before building the demo site.
-    """
-    from wagtail.models import Collection, Locale, Page
-
-    from samizdat.news.demo import build_demo_site
-
-    locale, _created = Locale.objects.get_or_create(language_code="en")
-    if Page.get_first_root_node() is None:
-        Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
-    if Collection.get_first_root_node() is None:
-        Collection.add_root(name="Root")
-    return build_demo_site()

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 CSP_WORDS = ("Content Security Policy", "Content-Security-Policy")
 
 
-def admin_screens(live_demo_site):
+def admin_screens(demo_site):
     from wagtail.models import Page
 
     from samizdat.news.models import ArticlePage
@@ -56,7 +56,7 @@ def sign_in_with_second_factor(page, base, user, password, device):
     assert page.url == admin, (page.url, page.content()[:3000])
 
 
-def visit_admin(browser, live_server, live_demo_site, make_staff, staff_password):
+def visit_admin(browser, live_server, demo_site, make_staff, staff_password):
     user = make_staff("chief", superuser=True)
     device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     context = browser.new_context()
@@ -70,7 +70,7 @@ def visit_admin(browser, live_server, live_demo_site, make_staff, staff_password
             if req.url.startswith("http") else None)
     sign_in_with_second_factor(page, live_server.url, user, staff_password, device)
     statuses = {}
-    for screen in admin_screens(live_demo_site):
+    for screen in admin_screens(demo_site):
         response = page.goto(f"{live_server.url}/{settings.WAGTAIL_ADMIN_PATH}/{screen}")
         page.wait_for_load_state("networkidle")
         statuses[screen] = response.status
@@ -78,20 +78,20 @@ def visit_admin(browser, live_server, live_demo_site, make_staff, staff_password
     return statuses, violations, failures, hosts
 
 
-def test_admin_screens_load_without_csp_violations(browser, live_server, live_demo_site,
+def test_admin_screens_load_without_csp_violations(browser, live_server, demo_site,
                                                    make_staff, staff_password):
     statuses, violations, failures, hosts = visit_admin(
-        browser, live_server, live_demo_site, make_staff, staff_password)
+        browser, live_server, demo_site, make_staff, staff_password)
     assert all(status == 200 for status in statuses.values()), statuses
     assert violations == []
     assert failures == []
     assert hosts == {urlsplit(live_server.url).netloc}
 
 
-def test_strict_reader_policy_would_break_the_admin(browser, live_server, live_demo_site,
+def test_strict_reader_policy_would_break_the_admin(browser, live_server, demo_site,
                                                    make_staff, staff_password, settings):
     """Why the admin has its own policy: the reader policy blocks Wagtail's inline code."""
     settings.SAMIZDAT_ADMIN_CSP = None
     _statuses, violations, _failures, _hosts = visit_admin(
-        browser, live_server, live_demo_site, make_staff, staff_password)
+        browser, live_server, demo_site, make_staff, staff_password)
     assert any("inline" in v for v in violations)

@@ -8,7 +8,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("javascript", [True, False])
-def test_reader_pages_load_cleanly_under_the_strict_policy(browser, live_server, live_demo_site,
+def test_reader_pages_load_cleanly_under_the_strict_policy(browser, live_server, demo_site,
                                                            javascript):
     from samizdat.news.models import ArticlePage
 

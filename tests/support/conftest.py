@@ -274,22 +274,6 @@ def webhook_server(transactional_db):
     server.stop()
 
 
-@pytest.fixture
-def wagtail_root(transactional_db):
-    """Wagtail's root page, locales and a default Site, which a transactional test's flush
-    may have removed (the migrations' data is not always restored)."""
-    from wagtail.models import Locale, Page, Site
-
-    locale, _created = Locale.objects.get_or_create(language_code="en")
-    Locale.objects.get_or_create(language_code="ru")
-    root = Page.get_first_root_node()
-    if root is None:
-        root = Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
-    if not Site.objects.filter(is_default_site=True).exists():
-        Site.objects.create(hostname="localhost", root_page=root, is_default_site=True,
-                            site_name="Samizdat")
-
-
 def retrying(read, attempts=50):
     """Run a read, retrying while the server thread holds the shared SQLite connection."""
     from django.db import DatabaseError
