@@ -2,13 +2,13 @@
 
 import os
 import subprocess
+import uuid
 
 import pytest
 
 from .conftest import DEPLOY, require_services
 
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-DB_URL = "postgres://postgres@127.0.0.1:5432/security_backup"
 
 
 def psql(url, sql):
@@ -18,11 +18,12 @@ def psql(url, sql):
 
 @pytest.fixture
 def database():
+    """A database of its own (test runs side by side, or in parallel, each get theirs)."""
     require_services()
-    psql(ADMIN_URL, "DROP DATABASE IF EXISTS security_backup WITH (FORCE)")
-    psql(ADMIN_URL, "CREATE DATABASE security_backup")
-    yield DB_URL
-    psql(ADMIN_URL, "DROP DATABASE IF EXISTS security_backup WITH (FORCE)")
+    name = f"security_backup_{uuid.uuid4().hex[:12]}"
+    psql(ADMIN_URL, f"CREATE DATABASE {name}")
+    yield f"postgres://postgres@127.0.0.1:5432/{name}"
+    psql(ADMIN_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def run(script, env, *args):

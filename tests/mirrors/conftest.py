@@ -3,7 +3,6 @@
 import contextlib
 import functools
 import http.server
-import socket
 import threading
 import urllib.parse
 from pathlib import Path
@@ -16,7 +15,6 @@ from samizdat.mirrors.signing import SecretKey
 
 PRIMARY = "https://news.example.org"
 DONATION = "https://give.example.net"
-PORTS = range(8140, 8150)
 EXPORT_KEYS = {}  # folder -> SecretKey of the module's demo export
 
 
@@ -90,21 +88,10 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 @contextlib.contextmanager
 def serve(directory, prefix="/"):
-    """Serve a folder on a free loopback port from PORTS, optionally under a sub-path."""
+    """Serve a folder on a loopback port the system picks, optionally under a sub-path."""
     handler = type("Handler", (_Quiet,), {"prefix": prefix})
-    server = None
-    for port in PORTS:
-        try:
-            server = http.server.ThreadingHTTPServer(
-                ("127.0.0.1", port), functools.partial(handler, directory=str(directory)))
-            break
-        except OSError:
-            continue
-    if server is None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-        server = http.server.ThreadingHTTPServer(
-            ("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

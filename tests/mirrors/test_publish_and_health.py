@@ -33,19 +33,14 @@ def test_publish_to_folder_copies_only_changed_files_and_removes_stale_ones(demo
 def moto_s3(monkeypatch):
     from moto.server import ThreadedMotoServer
 
-    from .conftest import PORTS
-
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    for port in reversed(PORTS):
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        try:
-            server.start()
-        except OSError:
-            continue
-        break
-    url = f"http://127.0.0.1:{port}"
+    # Port 0: the system picks a free one (with a busy port, start() would wait forever:
+    # the bind fails in moto's server thread).
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{server.get_host_and_port()[1]}"
     yield url
     server.stop()
 

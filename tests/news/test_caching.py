@@ -11,7 +11,6 @@ from samizdat.news.models import ArticlePage, SectionPage
 
 ARTICLE = "/news/river-port-strike-enters-third-week/"
 ARTICLE_RU = "/ru/news/river-port-strike-enters-third-week/"
-PORTS = range(8110, 8120)
 
 
 class PurgeRecorder(http.server.BaseHTTPRequestHandler):
@@ -28,14 +27,7 @@ class PurgeRecorder(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def purge_server(settings):
-    server = None
-    for port in PORTS:
-        try:
-            server = http.server.ThreadingHTTPServer(("127.0.0.1", port), PurgeRecorder)
-            break
-        except OSError:
-            continue
-    assert server is not None, "no free port in 8110-8119"
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PurgeRecorder)  # a free port
     server.purged = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
