@@ -41,8 +41,12 @@ demo: messages
 	DEBUG=1 $(MANAGE) run_periodic >var/periodic.log 2>&1 & \
 	DEBUG=1 $(MANAGE) runserver --noreload $(HOST):$(PORT)
 
+# Tests run in parallel with pytest-xdist, JOBS workers (default: one per CPU core); tests
+# marked xdist_group stay on one worker. `make test JOBS=0` runs them all in this process;
+# PYTEST_ARGS go to pytest (`make test PYTEST_ARGS="tests/news -k feed"`).
+JOBS ?= auto
 test: messages
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -19,10 +19,14 @@ import pytest
 
 from .conftest import require, require_services
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("SAMIZDAT_PROD_SMOKE"),
-    reason="slow end-to-end production smoke: run `make prod-smoke` (SAMIZDAT_PROD_SMOKE=1)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not os.environ.get("SAMIZDAT_PROD_SMOKE"),
+        reason="slow end-to-end production smoke: run `make prod-smoke` (SAMIZDAT_PROD_SMOKE=1)",
+    ),
+    # One stack on fixed ports: under pytest-xdist (--dist loadgroup) one worker runs all.
+    pytest.mark.xdist_group("prod-smoke"),
+]
 
 
 @pytest.fixture(scope="module")
