@@ -85,90 +85,170 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         rows = json.loads(getattr(connection, "_test_serialized_contents", None)
                           or connection.creation.serialize_db_to_string())
-    # Content types first: loading some rows asks for a content type (Wagtail's Task
-    # models do, in __init__), which would otherwise create it under another id.
-    rows.sort(key=lambda row: row["model"] != "contenttypes.contenttype")
-    _MIGRATED[DEFAULT_DB_ALIAS] = json.dumps(rows)
+    _MIGRATED[DEFAULT_DB_ALIAS] = json.dumps(_content_types_first(rows))
     if hasattr(connection, "_test_serialized_contents"):  # serialized_rollback's copy
         connection._test_serialized_contents = _MIGRATED[DEFAULT_DB_ALIAS]
     yield
-    _DEMO.close(django_db_blocker)  # before the database goes
+    _SHARED_DEMO.close(django_db_blocker)  # before the database goes
+    if _COMMITTED_DEMO.build is not None:
+        _COMMITTED_DEMO.build.discard()
     _MIGRATED.clear()
 
 
-def _restore_migrated_rows(config, serialized_next):
-    """Bring back the migrated rows a flush removed (see above)."""
+def _content_types_first(rows):
+    """Serialized rows with the content types first: loading some rows asks for a content
+    type (Wagtail's Task models do, in __init__), which would otherwise create it under
+    another id (and the content type's own row then clashes)."""
+    return sorted(rows, key=lambda row: row["model"] != "contenttypes.contenttype")
+
+
+def _database_rows():
+    """Every row Django's serialize_db_to_string() takes, in Django's "python" format
+    (datetimes keep their microseconds, which its JSON cuts to milliseconds)."""
+    from django.apps import apps
+    from django.conf import settings
+    from django.core import serializers
+    from django.db import DEFAULT_DB_ALIAS, connections, router
+    from django.db.migrations.loader import MigrationLoader
+
+    connection = connections[DEFAULT_DB_ALIAS]
+    migrated = MigrationLoader(connection).migrated_apps
+    objects = (
+        obj
+        for app_config in apps.get_app_configs()
+        if app_config.models_module is not None and app_config.label in migrated
+        and app_config.name not in settings.TEST_NON_SERIALIZED_APPS
+        for model in app_config.get_models()
+        if model._meta.can_migrate(connection)
+        and router.allow_migrate_model(connection.alias, model)
+        for obj in model._base_manager.using(connection.alias).order_by(
+            model._meta.pk.name).iterator()
+    )
+    return _content_types_first(serializers.serialize("python", objects))
+
+
+def _load_rows(rows):
+    """Put _database_rows() back, as Django's deserialize_db_from_string() does."""
+    from django.core import serializers
+    from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+    connection = connections[DEFAULT_DB_ALIAS]
+    tables = set()
+    with transaction.atomic(using=connection.alias):
+        with connection.constraint_checks_disabled():
+            for obj in serializers.deserialize("python", rows, using=connection.alias):
+                obj.save()
+                tables.add(obj.object._meta.db_table)
+        connection.check_constraints(table_names=tables)
+
+
+def _empty_database(blocker):
+    """Flush what is left (as Django flushes after a serialized_rollback test)."""
     from django.contrib.contenttypes.models import ContentType
     from django.core.management import call_command
+    from django.db import DEFAULT_DB_ALIAS
+
+    if _db_state["now"] != "empty":
+        with blocker.unblock():
+            call_command("flush", verbosity=0, interactive=False, database=DEFAULT_DB_ALIAS,
+                         reset_sequences=False, inhibit_post_migrate=True)
+        _db_state["now"] = "empty"
+    # post_migrate cached the content types it recreated, under other ids.
+    ContentType.objects.clear_cache()
+
+
+def _restore_migrated_rows(blocker, serialized_next):
+    """Bring back the migrated rows a flush removed (see above)."""
     from django.db import DEFAULT_DB_ALIAS, connections
 
     if _db_state["now"] == "migrated" or not _MIGRATED:
         return
+    _empty_database(blocker)
     connection = connections[DEFAULT_DB_ALIAS]
-    with _blocker(config).unblock():
-        if _db_state["now"] == "post_migrate":
-            call_command("flush", verbosity=0, interactive=False, database=DEFAULT_DB_ALIAS,
-                         reset_sequences=False, inhibit_post_migrate=True)
-            _db_state["now"] = "empty"
-        # post_migrate cached the content types it recreated, under other ids.
-        ContentType.objects.clear_cache()
-        if serialized_next and hasattr(connection, "_test_serialized_contents"):
-            return  # Django loads the same rows at the start of such a test
+    if serialized_next and hasattr(connection, "_test_serialized_contents"):
+        return  # Django loads the same rows at the start of such a test
+    with blocker.unblock():
         connection.creation.deserialize_db_from_string(_MIGRATED[DEFAULT_DB_ALIAS])
-        _db_state["now"] = "migrated"
+    _db_state["now"] = "migrated"
 
 
-# --- The demo newsroom, built once and shared through a transaction ------------------
+# --- The demo newsroom, built once --------------------------------------------------
 #
 # build_demo_site() takes seconds (40 articles, their pictures, pages and revisions) and
-# many tests start from it. It is built once inside a transaction that stays open while
-# consecutive tests use it: each such test runs in a savepoint inside that transaction
-# (pytest-django's `db`), rolled back after it, so every one of them starts from the same
-# demo rows and none sees another's changes. Before any other test the transaction is
-# rolled back; the next demo test builds it again. Tests are ordered so that demo tests
-# run together (pytest_collection_modifyitems below).
+# many tests start from it. Each of them must start from the same demo, so:
+# - Tests that run inside a transaction (most) share one build, made inside a transaction
+#   that stays open while consecutive demo tests run, each in a savepoint inside it
+#   (pytest-django's `db`) rolled back after it. Before any other test that transaction is
+#   rolled back; the next demo test builds the demo again. Demo tests are ordered to run
+#   together (pytest_collection_modifyitems below).
+# - Transactional tests (live server, browser), whose rows must be committed: after one
+#   build the demo's rows are kept, serialized, and loaded into the emptied database before
+#   each such test (a fraction of the time a build takes).
+# Either way the pictures' files are copied to the test's MEDIA_ROOT and the homes are read
+# afresh; a build older than ten minutes is made again (articles are dated relative to the
+# time of the build).
 
 
-class DemoSnapshot:
-    """The shared demo: open (built, its transaction open) or closed."""
+class DemoBuild:
+    """One build_demo_site() with the tests' settings, its files in a folder of its own."""
 
-    max_age = 600  # seconds: articles are dated relative to the time of the build
+    max_age = 600  # seconds
 
     def __init__(self):
-        self.atomic = None
-        self.builds = 0
+        import tempfile
+        from pathlib import Path
+
+        from django.core.cache import cache
+        from django.test.utils import override_settings
+
+        from samizdat.news.demo import build_demo_site
+
+        self.folder = Path(tempfile.mkdtemp(prefix="samizdat-demo-"))
+        try:
+            with override_settings(**ISOLATED_SETTINGS, MEDIA_ROOT=self.folder / "media"):
+                cache.clear()
+                homes = build_demo_site()
+        except BaseException:
+            self.discard()
+            raise
+        self.homes = {code: (type(page), page.pk) for code, page in homes.items()}
+        self.made_at = time.monotonic()
+
+    def stale(self):
+        return time.monotonic() - self.made_at > self.max_age
+
+    def for_test(self, media_root):
+        """The demo as a test sees it: the pictures in its MEDIA_ROOT, the homes read afresh
+        (instances are not shared between tests)."""
+        if (self.folder / "media").is_dir():
+            shutil.copytree(self.folder / "media", media_root, dirs_exist_ok=True)
+        return {code: cls.objects.get(pk=pk) for code, (cls, pk) in self.homes.items()}
+
+    def discard(self):
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class SharedDemo:
+    """The demo for tests inside a transaction: built in a transaction kept open."""
+
+    def __init__(self):
+        self.atomic = self.build = None
 
     @property
     def is_open(self):
         return self.atomic is not None
 
     def open(self, blocker):
-        import tempfile
-        from pathlib import Path
-
-        from django.core.cache import cache
         from django.db import transaction
-        from django.test.utils import override_settings
-        from wagtail.models import Page
 
-        from samizdat.news.demo import build_demo_site
-
-        self.builds += 1
-        self.media = Path(tempfile.mkdtemp(prefix="samizdat-demo-")) / "media"
-        overrides = override_settings(**ISOLATED_SETTINGS, MEDIA_ROOT=self.media)
         with blocker.unblock():
             self.atomic = transaction.atomic()
             self.atomic.__enter__()
             try:
-                with overrides:
-                    cache.clear()
-                    homes = build_demo_site()
+                self.build = DemoBuild()
             except BaseException:
                 self.close(blocker)
                 raise
-        self.homes = {code: (page.specific_class, page.pk) for code, page in homes.items()}
-        self.built_at = time.monotonic()
-        assert all(issubclass(cls, Page) for cls, _pk in self.homes.values())
 
     def close(self, blocker):
         from django.db import transaction
@@ -179,45 +259,72 @@ class DemoSnapshot:
         with blocker.unblock():
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
-        shutil.rmtree(self.media.parent, ignore_errors=True)
-
-    def stale(self):
-        return time.monotonic() - self.built_at > self.max_age
-
-    def restore(self, media_root):
-        """The demo as a test sees it: its image files in the test's MEDIA_ROOT, its homes
-        read afresh (instances are not shared between tests)."""
-        shutil.copytree(self.media, media_root, dirs_exist_ok=True)
-        return {code: cls.objects.get(pk=pk) for code, (cls, pk) in self.homes.items()}
+        if self.build is not None:
+            self.build.discard()
+            self.build = None
 
 
-_DEMO = DemoSnapshot()
+class CommittedDemo:
+    """The demo for transactional tests: its rows, kept after one build."""
+
+    def __init__(self):
+        self.build = self.rows = None
+        self.loaded = False  # for the test about to run
+
+    def load(self, blocker):
+        """Put the demo in the database, which holds the migrated rows or nothing."""
+        with blocker.unblock():
+            if self.build is None or self.build.stale():
+                if self.build is not None:
+                    self.build.discard()
+                    self.build = None
+                _restore_migrated_rows(blocker, serialized_next=False)
+                self.build = DemoBuild()
+                self.rows = _database_rows()
+            else:
+                _empty_database(blocker)
+                _load_rows(self.rows)
+        self.loaded = True
 
 
-def _wants_shared_demo(item, uses_db, transactional):
+_SHARED_DEMO = SharedDemo()
+_COMMITTED_DEMO = CommittedDemo()
+
+
+def _wants_demo(item):
+    """"shared", "committed" or None: how the item's demo_site is made beforehand."""
     fixtures = getattr(item, "fixturenames", ())
-    # demo_export (tests/mirrors) builds its own demo under its own MEDIA_ROOT.
-    return ("demo_site" in fixtures and uses_db and not transactional
-            and "demo_export" not in fixtures)
+    # demo_export (tests/mirrors) builds its own demo, under its own MEDIA_ROOT.
+    if "demo_site" not in fixtures or "demo_export" in fixtures:
+        return None
+    uses_db, transactional, serialized = _db_use(item)
+    if not transactional:
+        return "shared" if uses_db else None
+    # Django loads the migrated rows at the start of a serialized_rollback test, which
+    # would clash with the demo's (the demo replaced Wagtail's welcome page): it builds.
+    return None if serialized else "committed"
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     """Before the test's fixtures: the migrated rows back if a flush removed them, and the
-    shared demo opened or closed for it (see above)."""
-    uses_db, transactional, serialized = _db_use(item)
-    wants_demo = _wants_shared_demo(item, uses_db, transactional)
-    blocker = _blocker(item.config) if _MIGRATED else None
-    if _DEMO.is_open and (not wants_demo or _DEMO.stale()):
-        _DEMO.close(blocker)
-    _restore_migrated_rows(item.config, serialized)
+    demo made ready for it (see above)."""
+    _uses_db, transactional, serialized = _db_use(item)
+    wants = _wants_demo(item)
+    ready = bool(_MIGRATED)  # the test database exists (else demo_site builds its own)
+    blocker = _blocker(item.config) if ready else None
+    if _SHARED_DEMO.is_open and (wants != "shared" or _SHARED_DEMO.build.stale()):
+        _SHARED_DEMO.close(blocker)
+    _COMMITTED_DEMO.loaded = False
+    if wants == "committed" and ready:
+        _COMMITTED_DEMO.load(blocker)
+    else:
+        _restore_migrated_rows(blocker, serialized)
     if transactional:
         # Its flush at teardown leaves the database empty, or with post_migrate's rows.
         _db_state["now"] = "empty" if serialized else "post_migrate"
-    if wants_demo and not _DEMO.is_open and _MIGRATED:
-        # (The first demo test of a session, before the test database exists, builds its
-        # own demo: the `demo_site` fixture falls back to build_demo_site().)
-        _DEMO.open(blocker)
+    if wants == "shared" and ready and not _SHARED_DEMO.is_open:
+        _SHARED_DEMO.open(blocker)
 
 
 @pytest.hookimpl(trylast=True)
@@ -229,18 +336,19 @@ def pytest_collection_modifyitems(items):
     def key(item):
         uses_db, transactional, _serialized = _db_use(item)
         group = 1 if transactional else 0 if uses_db else 2
-        return group, _wants_shared_demo(item, uses_db, transactional)
+        return group, _wants_demo(item) == "shared"
 
     items.sort(key=key)
 
 
 @pytest.fixture
 def demo_site(db, settings):
-    """The bilingual demo newsroom, as `make demo` builds it: the shared one (above) in a
-    test that runs inside a transaction, built for the test in a transactional one (a live
-    server's threads must see it committed)."""
-    if _DEMO.is_open:
-        return _DEMO.restore(settings.MEDIA_ROOT)
+    """The bilingual demo newsroom, as `make demo` builds it (made ready beforehand, see
+    above; built here by the first demo test of a session, before the database existed)."""
+    if _SHARED_DEMO.is_open:
+        return _SHARED_DEMO.build.for_test(settings.MEDIA_ROOT)
+    if _COMMITTED_DEMO.loaded:
+        return _COMMITTED_DEMO.build.for_test(settings.MEDIA_ROOT)
     from samizdat.news.demo import build_demo_site
 
     return build_demo_site()

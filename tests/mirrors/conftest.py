@@ -15,7 +15,7 @@ from samizdat.mirrors.signing import SecretKey
 
 PRIMARY = "https://news.example.org"
 DONATION = "https://give.example.net"
-EXPORT_KEYS = {}  # folder -> SecretKey of the module's demo export
+EXPORT_KEYS = {}  # folder -> SecretKey of the demo export
 
 
 @pytest.fixture
@@ -39,9 +39,10 @@ def export(outdir, **kwargs):
     return export_site(outdir, **kwargs)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_export(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The demo site exported once per module; the database is rolled back after.
+    """The demo site exported once per test session (per xdist worker); the database is
+    rolled back after. Tests only read the folder (they copy it to change it).
 
     Returns (folder, public key, {page paths that are published}).
     """
