@@ -139,7 +139,7 @@ def contribution_options(language_code, site=None):
 def _supporter_for(email):
     if not email:
         return None
-    return Supporter.objects.with_email(email).first() or Supporter.objects.create(email=email)
+    return Supporter.objects.for_email(email)
 
 
 ATTEMPT_SALT = "samizdat.support.checkout-attempt"

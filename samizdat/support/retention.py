@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 __all__ = [
@@ -194,14 +195,9 @@ def erasable_addresses(now=None, one_off_months=None, canceled_months=None):
     canceled = _latest(
         Pledge.objects.exclude(**{key: ""}).exclude(supporter=None)
         .filter(status=Pledge.Status.CANCELED).values(key)
-        .annotate(canceled=Max("canceled_at")).values_list(key, "canceled")
+        .annotate(canceled=Max(Coalesce("canceled_at", "updated_at")))
+        .values_list(key, "canceled")
     )
-    for index, moment in _latest(
-        Pledge.objects.exclude(**{key: ""}).exclude(supporter=None)
-        .filter(status=Pledge.Status.CANCELED, canceled_at=None)
-        .values(key).annotate(updated=Max("updated_at")).values_list(key, "updated")
-    ).items():
-        canceled[index] = max(moment, canceled.get(index, moment))
 
     due = []
     for index in set(gifts) | set(pending_plans) | set(canceled):

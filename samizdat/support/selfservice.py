@@ -64,12 +64,6 @@ def email_for(email_index):
     return supporter.email if supporter is not None and supporter.email else None
 
 
-def signed_in_email(session, now=None):
-    """The signed-in supporter's address (decrypted), else None."""
-    index = signed_in_index(session, now)
-    return email_for(index) if index else None
-
-
 def sign_out(session):
     session.pop(SESSION_KEY, None)
 

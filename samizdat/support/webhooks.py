@@ -190,9 +190,7 @@ def _link_references(subject, facts):
                 setattr(subject, name, value)
                 changed.append(name)
         if fact.email and subject.supporter_id is None:
-            email = fact.email.strip()
-            subject.supporter = (Supporter.objects.with_email(email).first()
-                                 or Supporter.objects.create(email=email))
+            subject.supporter = Supporter.objects.for_email(fact.email.strip())
             changed.append("supporter")
     if changed:
         subject.save(update_fields=sorted(set(changed)))

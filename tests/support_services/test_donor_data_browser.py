@@ -1,11 +1,10 @@
 """'Delete my data' in Chromium with JavaScript off: confirm, erase, signed out."""
 
-import re
 from urllib.parse import urlsplit
 
 import pytest
 
-from .conftest import make_gift, make_pledge
+from .conftest import follow_manage_link, make_gift, make_pledge, watch
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,18 +21,12 @@ def test_supporter_deletes_their_data_with_javascript_off(browser, live_server, 
     ledger_before = LedgerEntry.objects.count()
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    violations, hosts = [], set()
-    page.on("console", lambda msg: violations.append(msg.text)
-            if "Content Security Policy" in msg.text else None)
-    page.on("request", lambda req: hosts.add(urlsplit(req.url).netloc))
+    violations, hosts = watch(page)
 
     page.goto(f"{live_server.url}/support/manage/")
     page.get_by_label("Your e-mail address").fill("reader@example.org")
     page.get_by_role("button", name="Send me a link").click()
-    path = urlsplit(re.search(r"https?://\S+/support/manage/link/\S+/", mailoutbox[-1].body)
-                    .group(0)).path
-    page.goto(f"{live_server.url}{path}")
-    page.get_by_role("button", name="Continue to my support").click()
+    follow_manage_link(page, live_server.url, mailoutbox)
     assert page.get_by_role("heading", name="Your support").is_visible()
 
     page.get_by_role("link", name="Delete my data").click()

@@ -1,11 +1,10 @@
 """'Manage my support' in Chromium with JavaScript off: link, sign-in, change, cancel."""
 
-import re
 from urllib.parse import urlsplit
 
 import pytest
 
-from .conftest import make_pledge
+from .conftest import follow_manage_link, make_pledge, watch
 
 pytestmark = [
     pytest.mark.browser,
@@ -19,20 +18,14 @@ def test_supporter_manages_and_cancels_with_javascript_off(browser, live_server,
     pledge, _entry = make_pledge("reader@example.org", 500)
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    violations, hosts = [], set()
-    page.on("console", lambda msg: violations.append(msg.text)
-            if "Content Security Policy" in msg.text else None)
-    page.on("request", lambda req: hosts.add(urlsplit(req.url).netloc))
+    violations, hosts = watch(page)
 
     page.goto(f"{live_server.url}/support/manage/")
     page.get_by_label("Your e-mail address").fill("reader@example.org")
     page.get_by_role("button", name="Send me a link").click()
     assert page.get_by_role("heading", name="Check your inbox").is_visible()
 
-    path = urlsplit(re.search(r"https?://\S+/support/manage/link/\S+/", mailoutbox[-1].body)
-                    .group(0)).path
-    page.goto(f"{live_server.url}{path}")
-    page.get_by_role("button", name="Continue to my support").click()
+    path = follow_manage_link(page, live_server.url, mailoutbox)
     assert page.get_by_role("heading", name="Your support").is_visible()
     assert page.get_by_text("$5.00 · Monthly").is_visible()
 

@@ -48,6 +48,10 @@ class SupporterQuerySet(models.QuerySet):
     def with_index(self, index):
         return self.filter(email_index=index) if index else self.none()
 
+    def for_email(self, email):
+        """The supporter with this address, created if there is none: one row per address."""
+        return self.with_email(email).first() or self.create(email=email)
+
 
 class Supporter(models.Model):
     """The one place a supporter's e-mail lives, encrypted (support/crypto.py).
