@@ -194,7 +194,11 @@ def publish_article(section, spec, authors, image, published_at, translation_of=
     else:
         article = ArticlePage(locale=section.locale, **fields)
         section.add_child(instance=article)
-    article.article_authors = [ArticleAuthor(author=authors[slug]) for slug in spec["authors"]]
+    wanted = [authors[slug] for slug in spec["authors"]]
+    # A translation arrives with the original's bylines: replacing equal rows would
+    # only leave the task worker reference-index jobs for rows that no longer exist.
+    if [link.author for link in article.article_authors.all()] != wanted:
+        article.article_authors = [ArticleAuthor(author=author) for author in wanted]
     article.related_links = [ArticleRelatedLink(article=pick) for pick in picks]
     article.tags.set(spec.get("tags", []))
     article.save_revision().publish()

@@ -311,9 +311,10 @@ def test_staff_preview_forces_a_variant_and_explains_every_appeal(page, context,
         {"key": "A", "heading_en": "Draft A", "text_en": "<p>a</p>"},
         {"key": "B", "heading_en": "Draft B", "text_en": "<p>b</p>"}])
     draft.unpublish()
+    from samizdat.users.testing import login_with_second_factor
+
     staff = get_user_model().objects.create_superuser(username="editor", password="x")
-    client = Client()
-    client.force_login(staff)
+    client = login_with_second_factor(Client(), staff)  # previews need the verified session
     context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": site,
                           "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
     events = []
