@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import tempfile
 import time
 
 import pytest
@@ -34,8 +35,39 @@ def _isolated_settings(settings, tmp_path):
     for name, value in ISOLATED_SETTINGS.items():
         setattr(settings, name, value)
     from django.core.cache import cache
+    from django.utils import translation
 
     cache.clear()
+    # A request through the test client leaves its page's language active in this
+    # process (LocaleMiddleware activates it and nothing resets it); every test starts
+    # in the default language.
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """SQLite: the test database in a file, not in memory. With an in-memory database
+    the live server's threads and the test share one connection, and a browser's
+    request arriving while the test writes makes either fail at random; with a file
+    each thread has its own connection, as with PostgreSQL."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if not db["ENGINE"].endswith("sqlite3"):
+        yield
+        return
+    # In memory-backed /dev/shm when there is one: as fast as an in-memory database.
+    folder = tempfile.mkdtemp(prefix="samizdat-testdb-",
+                              dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
+    db.setdefault("TEST", {})["NAME"] = os.path.join(folder, "test.sqlite3")
+    # Readers (the live server) go on while the test writes; nothing is fsynced (the
+    # file is thrown away).
+    db.setdefault("OPTIONS", {})["init_command"] = (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;")
+    yield
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 # --- Every test starts from the migrated database -------------------------------------
@@ -195,7 +227,6 @@ class DemoBuild:
     max_age = 600  # seconds
 
     def __init__(self):
-        import tempfile
         from pathlib import Path
 
         from django.core.cache import cache
