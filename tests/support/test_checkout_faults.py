@@ -5,12 +5,14 @@ A loopback HTTP server stands in for Stripe's API (STRIPE_API_BASE points at it)
 Stripe's idempotency rules: the first request with a key that began executing is saved and
 replayed to every later request with that key; a 5xx raised before execution saves nothing.
 Faults are played in order, one per request: a hang longer than our timeout, a 500 or 502,
-a connection dropped after Stripe created the session.
+a connection dropped after Stripe created the session, a slow execution (during which another
+request with the same key gets Stripe's 409).
 """
 
 import json
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
@@ -21,6 +23,7 @@ from samizdat.support.models import Contribution, Pledge
 pytestmark = pytest.mark.django_db
 
 TIMEOUT = 0.5  # seconds; the fake hangs much longer than this
+SLOW = 0.3  # seconds a "slow" request executes: less than the SDK's shortest retry delay (0.5)
 
 
 class FakeStripe:
@@ -31,6 +34,7 @@ class FakeStripe:
         self.posts = []  # (idempotency key, fault) per request received
         self.sessions = []  # ids of sessions actually created
         self.saved = {}  # idempotency key -> (params, response body)
+        self.in_progress = set()  # idempotency keys of requests executing now
         self.release = threading.Event()
         self.lock = threading.Lock()
         fake = self
@@ -43,11 +47,23 @@ class FakeStripe:
                 with fake.lock:
                     fault = fake.faults.pop(0) if fake.faults else None
                     fake.posts.append((key, fault))
-                    if fault in {"500", "502"}:
-                        status, body = int(fault), {"error": {"type": "api_error",
-                                                              "message": "try again"}}
-                    else:
+                    busy = bool(key) and key in fake.in_progress
+                    if not busy and fault not in {"500", "502"}:
+                        fake.in_progress.add(key)
+                if fault in {"500", "502"}:
+                    status, body = int(fault), {"error": {"type": "api_error",
+                                                          "message": "try again"}}
+                elif busy:  # Stripe: another request with this key is still executing
+                    status, body = 409, {"error": {
+                        "type": "idempotency_error",
+                        "message": "There is currently another in-progress request using "
+                                   "this Idempotent Key. Please try again later."}}
+                else:
+                    if fault == "slow":
+                        time.sleep(SLOW)
+                    with fake.lock:
                         status, body = fake._execute(key, params)
+                        fake.in_progress.discard(key)
                 if fault == "hang":
                     fake.release.wait(10)  # the client gave up long before
                     return
@@ -206,3 +222,38 @@ def test_a_new_form_is_a_new_contribution_and_a_forged_attempt_is_ignored(client
     assert client.post("/support/", {**first, "amount": "50"}).status_code == 302
     assert Contribution.objects.count() == 4
     assert len(fake_stripe.sessions) == len(fake_stripe.keys()) == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_makes_one_contribution_and_one_checkout(client, fake_stripe):
+    """The reader presses Continue twice: two requests of one form at the same moment. The
+    browser shows the second answer, so both must lead to the one Checkout Session."""
+    from django.test import Client
+
+    fields = _method_form(client)
+    fake_stripe.faults = ["slow"]
+    start = threading.Barrier(2)
+    answers = [None, None]
+
+    def press(i):
+        from django.db import connection
+
+        start.wait()
+        try:
+            answers[i] = Client().post("/support/", fields)
+        finally:
+            connection.close()
+
+    presses = [threading.Thread(target=press, args=(i,)) for i in range(2)]
+    for thread in presses:
+        thread.start()
+    for thread in presses:
+        thread.join(30)
+
+    assert [a.status_code for a in answers] == [302, 302]
+    assert {a["Location"] for a in answers} == {"https://checkout.stripe.com/c/pay/cs_test_1"}
+    assert fake_stripe.sessions == ["cs_test_1"]
+    (subject,) = Contribution.objects.all()
+    assert (subject.status, subject.amount_minor, subject.checkout_ref) == ("pending", 2500,
+                                                                            "cs_test_1")
+    assert fake_stripe.keys() == {f"samizdat-checkout-{subject.reference}"}
