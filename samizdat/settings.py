@@ -227,6 +227,9 @@ WAGTAILSEARCH_BACKENDS = {
         "AUTO_UPDATE": True,
     }
 }
+if IS_POSTGRES:
+    # English stemming for Latin words, Russian for Cyrillic (news migration 0003).
+    WAGTAILSEARCH_BACKENDS["default"]["SEARCH_CONFIG"] = "samizdat"
 WAGTAILFRONTENDCACHE = {}
 if os.environ.get("FRONTEND_CACHE_PURGE_URL"):
     WAGTAILFRONTENDCACHE["http"] = {
