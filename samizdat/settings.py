@@ -8,6 +8,7 @@ Wagtail admin, not here.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -424,6 +425,7 @@ INSTALLED_APPS += [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "axes",
 ]
 _auth_index = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
@@ -463,6 +465,20 @@ SAMIZDAT_2FA_REQUIRED_GROUPS = env_list("SAMIZDAT_2FA_REQUIRED_GROUPS", "Fundrai
 SAMIZDAT_2FA_REQUIRED_PERMISSIONS = env_list("SAMIZDAT_2FA_REQUIRED_PERMISSIONS")
 SAMIZDAT_2FA_RECOVERY_CODES = 10
 OTP_TOTP_ISSUER = os.environ.get("SAMIZDAT_2FA_ISSUER", WAGTAIL_SITE_NAME)
+# Passkeys (django-otp-webauthn) as a second factor: a security key, or a phone's or
+# computer's screen lock, bound to the site's host name. Browsers offer them only on
+# https or at http://localhost (an IP address cannot be a passkey's host): on an http
+# SITE_URL, like the demo's, they work when the admin is opened at localhost.
+_SITE = urlsplit(SITE_URL)
+if _SITE.scheme == "https":
+    _PASSKEY_HOST, _PASSKEY_ORIGIN = _SITE.hostname, f"https://{_SITE.netloc}"
+else:
+    _PASSKEY_HOST = "localhost"
+    _PASSKEY_ORIGIN = f"http://localhost:{_SITE.port}" if _SITE.port else "http://localhost"
+OTP_WEBAUTHN_RP_ID = os.environ.get("SAMIZDAT_WEBAUTHN_RP_ID", _PASSKEY_HOST)
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("SAMIZDAT_WEBAUTHN_ORIGINS", _PASSKEY_ORIGIN)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # the password stays the first factor
 
 # Login throttling (django-axes): the same lockout for known and unknown
 # user names, per user name and per client address, lifted after a cool-off.

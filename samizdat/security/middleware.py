@@ -4,7 +4,7 @@ from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.utils.functional import cached_property
 
-from .headers import permissions_policy
+from .headers import ADMIN_FEATURES, permissions_policy
 
 
 def is_admin_path(path):
@@ -29,7 +29,8 @@ class SamizdatCSPMiddleware(CSPMiddleware):
 
 
 class PermissionsPolicyMiddleware:
-    """Adds Permissions-Policy (SAMIZDAT_PERMISSIONS_POLICY) unless a view set one."""
+    """Adds Permissions-Policy (SAMIZDAT_PERMISSIONS_POLICY) unless a view set one; under
+    the admin path passkeys are allowed for our own origin."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -39,10 +40,18 @@ class PermissionsPolicyMiddleware:
         configured = getattr(settings, "SAMIZDAT_PERMISSIONS_POLICY", None)
         return configured if configured is not None else permissions_policy()
 
+    @cached_property
+    def admin_value(self):
+        configured = getattr(settings, "SAMIZDAT_PERMISSIONS_POLICY", None)
+        if configured is not None:
+            return configured
+        return permissions_policy(allow_self=ADMIN_FEATURES)
+
     def __call__(self, request):
         response = self.get_response(request)
-        if self.value and "Permissions-Policy" not in response:
-            response["Permissions-Policy"] = self.value
+        value = self.admin_value if is_admin_path(request.path_info) else self.value
+        if value and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = value
         return response
 
 

@@ -1,6 +1,7 @@
 """Who needs a second factor, and the enrolment/recovery-code rules.
 
-Built on django-otp: a TOTP device (an authenticator app) plus a static
+Built on django-otp: a TOTP device (an authenticator app), passkeys
+(django-otp-webauthn: a security key or a device's screen lock) and a static
 device holding single-use recovery codes. Views stay thin and call these.
 """
 
@@ -9,6 +10,7 @@ from django.db import transaction
 from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.utils import get_credential_model
 
 TOTP_NAME = "Authenticator app"
 RECOVERY_NAME = "Recovery codes"
@@ -77,3 +79,27 @@ def issue_recovery_codes(user, count=None):
 
 def remaining_recovery_codes(user):
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def passkeys(user):
+    """The user's passkeys, oldest first."""
+    return get_credential_model().objects.filter(user=user, confirmed=True).order_by(
+        "created_at", "pk")
+
+
+def has_passkey(user):
+    return passkeys(user).exists()
+
+
+def remove_passkey(user, pk):
+    """Delete one of the user's own passkeys; False if there is no such passkey."""
+    deleted, _rows = get_credential_model().objects.filter(user=user, pk=pk).delete()
+    return bool(deleted)
+
+
+def first_recovery_codes(user):
+    """Recovery codes for someone whose first second factor is a passkey (shown once), or
+    None if they were given codes before: a lost key must not lock them out."""
+    if StaticDevice.objects.filter(user=user, name=RECOVERY_NAME).exists():
+        return None
+    return issue_recovery_codes(user)

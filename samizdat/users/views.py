@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import two_factor
 from .forms import TokenForm
@@ -33,6 +34,9 @@ def verify(request):
     if not two_factor.has_second_factor(user):
         return redirect(f"{reverse('samizdat_2fa_setup')}?next={_next_url(request)}")
     form = TokenForm(request.POST or None)
+    context = {"form": form, "next": _next_url(request),
+               "passkey": two_factor.has_passkey(user),
+               "app": TOTPDevice.objects.filter(user=user, confirmed=True).exists()}
     if request.method == "POST" and form.is_valid():
         device = match_token(user, form.cleaned_data["token"])
         if device is not None:
@@ -43,8 +47,7 @@ def verify(request):
                                  % {"left": left})
             return redirect(_next_url(request))
         form.add_error("token", _("That code is not valid. Try the current code."))
-    return render(request, "users/two_factor_verify.html",
-                  {"form": form, "next": _next_url(request)})
+    return render(request, "users/two_factor_verify.html", context)
 
 
 def setup(request):
@@ -80,7 +83,33 @@ def manage(request):
         "enrolled": two_factor.has_second_factor(user),
         "required": two_factor.requires_two_factor(user),
         "codes_left": two_factor.remaining_recovery_codes(user),
+        "passkeys": two_factor.passkeys(user),
+        "has_app": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
     })
+
+
+def passkey_added(request):
+    """Where the page goes once the browser registered a passkey (the library's API did
+    the work): the recovery codes if this was the first second factor, else back."""
+    user = request.user
+    if not user.is_verified():
+        return redirect(f"{reverse('samizdat_2fa_verify')}?next={_next_url(request)}")
+    codes = two_factor.first_recovery_codes(user)
+    if codes:
+        return render(request, "users/two_factor_codes.html",
+                      {"codes": codes, "next": _next_url(request)})
+    messages.success(request, _("Passkey added."))
+    return redirect(_next_url(request))
+
+
+@require_POST
+def remove_passkey(request, pk):
+    user = request.user
+    if not user.is_verified():
+        return redirect(f"{reverse('samizdat_2fa_verify')}?next={reverse('samizdat_2fa')}")
+    if two_factor.remove_passkey(user, pk):
+        messages.success(request, _("Passkey removed."))
+    return redirect("samizdat_2fa")
 
 
 @require_POST

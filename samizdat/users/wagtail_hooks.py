@@ -1,4 +1,4 @@
-from django.urls import path, reverse
+from django.urls import include, path, reverse
 from django.utils.translation import gettext as _
 from wagtail import hooks
 
@@ -12,6 +12,13 @@ def two_factor_urls():
         path("2fa/verify/", views.verify, name="samizdat_2fa_verify"),
         path("2fa/setup/", views.setup, name="samizdat_2fa_setup"),
         path("2fa/recovery-codes/", views.new_recovery_codes, name="samizdat_2fa_codes"),
+        path("2fa/passkeys/added/", views.passkey_added, name="samizdat_2fa_passkey_added"),
+        path("2fa/passkeys/<int:pk>/remove/", views.remove_passkey,
+             name="samizdat_2fa_passkey_remove"),
+        # django-otp-webauthn's JSON API the browser talks to (registration refuses a
+        # session that has a second factor and has not passed it).
+        path("2fa/passkeys/api/", include("django_otp_webauthn.urls",
+                                          namespace="otp_webauthn")),
     ]
 
 
@@ -20,5 +27,5 @@ def two_factor_account_item(request):
     return {
         "url": reverse("samizdat_2fa"),
         "label": _("Two-factor sign-in"),
-        "help_text": _("Authenticator app and recovery codes."),
+        "help_text": _("Authenticator app, passkeys and recovery codes."),
     }

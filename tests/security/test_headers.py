@@ -41,7 +41,8 @@ def test_every_reader_response_carries_the_privacy_headers(client, demo_site):
         assert "Content-Security-Policy" in response, url
         permissions = response["Permissions-Policy"]
         for feature in ("camera", "microphone", "geolocation", "interest-cohort",
-                        "browsing-topics", "payment", "usb"):
+                        "browsing-topics", "payment", "usb", "publickey-credentials-get",
+                        "publickey-credentials-create"):
             assert f"{feature}=()" in permissions, (url, feature)
 
 
@@ -55,7 +56,12 @@ def test_admin_login_gets_the_admin_policy_without_other_hosts(client):
     assert policy["form-action"] == ["'self'"]
     sources = " ".join(" ".join(v) for v in policy.values())
     assert "http" not in sources
-    assert response["Permissions-Policy"].startswith("accelerometer=()")
+    permissions = response["Permissions-Policy"]
+    assert permissions.startswith("accelerometer=()")
+    # Passkeys for staff, from our own origin only; everything else stays off.
+    assert "publickey-credentials-get=(self)" in permissions
+    assert "publickey-credentials-create=(self)" in permissions
+    assert "camera=()" in permissions and "publickey-credentials-get=()" not in permissions
 
 
 @pytest.mark.django_db
