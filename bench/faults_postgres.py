@@ -6,9 +6,12 @@ temporary folder, port 8170, so no one else's database restarts), puts the
 load_mixed.lua load on it for 60 s and restarts PostgreSQL (`pg_ctl restart
 -m fast`) 15 s in. A probe starts one contribution every 0.25 s (uncached, so
 it needs the database) and records when answers fail and when they are good
-again. Nothing is restarted but PostgreSQL. Results: bench/results/faults_postgres.json.
+again. Signed provider webhooks arrive all along (bench/webhook_feed.py), and
+are retried on any failure as providers do: afterwards none may be lost or
+applied twice. Nothing is restarted but PostgreSQL. Results:
+bench/results/faults_postgres.json.
 
-    .venv/bin/python bench/faults_postgres.py [--seconds 60] [--restart-at 15]
+    .venv/bin/python bench/faults_postgres.py [--seconds 60] [--restart-at 15] [--webhooks 300]
 """
 
 import argparse
@@ -24,6 +27,7 @@ import threading
 import time
 from pathlib import Path
 
+import webhook_feed
 from load_common import (
     BENCH_ENV,
     CSRF,
@@ -92,6 +96,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--restart-at", type=float, default=15.0)
+    parser.add_argument("--webhooks", type=int, default=300)
     args = parser.parse_args()
     cluster = PrivateCluster()
     cluster.start()
@@ -100,6 +105,9 @@ def main():
         stack = smoke_stack.start(postgres_url=f"postgres://postgres@127.0.0.1:{PORT}",
                                   extra_env=BENCH_ENV)
         urls = reader_urls(stack)
+        events = webhook_feed.prepare(stack, args.webhooks)
+        sends = webhook_feed.deliveries(events)
+        feeder = webhook_feed.Feeder(stack, sends, args.seconds)
         before = contribution_count(stack)
         result, log, stop = {}, [], threading.Event()
         load = threading.Thread(target=lambda: result.update(run_wrk(stack, urls, args.seconds)),
@@ -108,12 +116,14 @@ def main():
         t0 = time.monotonic()
         load.start()
         prober.start()
+        feeder.start()
         time.sleep(args.restart_at)
         restart_began = time.monotonic() - t0
         restart_seconds = cluster.restart()
         load.join()
         stop.set()
         prober.join()
+        feeder.join()
         time.sleep(12)
         failures = [(t - t0, s) for t, s in log if s != 302]
         after = [s for t, s in log if t - t0 > restart_began + restart_seconds + 5]
@@ -129,6 +139,8 @@ def main():
             "probe_ok_from_5s_after_restart": bool(after) and all(s == 302 for s in after),
             "load": result,
             "contributions_created": contribution_count(stack) - before,
+            "webhooks": {"sent": len(sends), **feeder.summary(),
+                         **webhook_feed.verify(stack, events)},
             "check_ledger": check_ledger(stack),
         }
     finally:
@@ -137,7 +149,8 @@ def main():
         cluster.stop()
     path = save("faults_postgres", record)
     sys.stdout.write(json.dumps(record, indent=2) + f"\nsaved to {path}\n")
-    return 0 if record["probe_ok_from_5s_after_restart"] else 1
+    return 0 if (record["probe_ok_from_5s_after_restart"]
+                 and record["webhooks"]["exactly_once"]) else 1
 
 
 if __name__ == "__main__":
