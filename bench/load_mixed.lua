@@ -29,6 +29,7 @@ end
 
 function init(args)
   counts = {sent_starts = 0, start_ok = 0, read_ok = 0, bad = 0}
+  bad_statuses = {}
   math.randomseed(os.time() + id * 7919)
 end
 
@@ -50,23 +51,34 @@ function response(status, headers, body)
     counts.read_ok = counts.read_ok + 1
   else
     counts.bad = counts.bad + 1
+    bad_statuses[status] = (bad_statuses[status] or 0) + 1
   end
 end
 
 function done(summary, latency, requests)
   local total = {sent_starts = 0, start_ok = 0, read_ok = 0, bad = 0}
+  local statuses = {}
   for _, thread in ipairs(threads) do
     local c = thread:get("counts")
     for k, _ in pairs(total) do total[k] = total[k] + c[k] end
+    for code, n in pairs(thread:get("bad_statuses")) do
+      statuses[code] = (statuses[code] or 0) + n
+    end
   end
+  local parts = {}
+  for code, n in pairs(statuses) do
+    parts[#parts + 1] = string.format("\"%d\": %d", code, n)
+  end
+  table.sort(parts)
   io.write(string.format(
     "JSON {\"requests\": %d, \"duration_s\": %.3f, \"rps\": %.1f, \"p50_ms\": %.2f, " ..
     "\"p90_ms\": %.2f, \"p99_ms\": %.2f, \"max_ms\": %.2f, \"socket_errors\": %d, " ..
     "\"non_2xx_3xx\": %d, \"read_ok\": %d, \"start_ok\": %d, \"starts_sent\": %d, " ..
-    "\"bad_responses\": %d}\n",
+    "\"bad_responses\": %d, \"bad_statuses\": {%s}}\n",
     summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000, latency:percentile(90) / 1000,
     latency:percentile(99) / 1000, latency.max / 1000,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status, total.read_ok, total.start_ok, total.sent_starts, total.bad))
+    summary.errors.status, total.read_ok, total.start_ok, total.sent_starts, total.bad,
+    table.concat(parts, ", ")))
 end
