@@ -33,7 +33,7 @@ demo: messages
 	mkdir -p var
 	DEBUG=1 $(MANAGE) migrate --no-input
 	DEBUG=1 $(MANAGE) load_demo
-	DEBUG=1 $(MANAGE) ensure_demo_admin
+	DEBUG=1 $(MANAGE) ensure_demo_admin --url http://$(HOST):$(PORT)/
 	@echo "Serving on http://$(HOST):$(PORT)/ (admin at http://$(HOST):$(PORT)/admin/). Ctrl-C stops."
 	@echo "E-mails (receipts, 'manage my support' links) are printed here and kept in var/worker.log."
 	@trap 'kill 0' INT TERM EXIT; \

@@ -125,9 +125,16 @@ if IS_POSTGRES:
     # Wagtail's database search uses PostgreSQL full-text search through it.
     INSTALLED_APPS.append("django.contrib.postgres")
 else:
-    # Wait for a lock instead of failing at once when the worker and the
-    # web process write together.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The web process, the task worker and run_periodic share one file. WAL lets
+    # readers go on while one writes; IMMEDIATE takes the write lock when a
+    # transaction begins, so a writer waits its turn (timeout) instead of
+    # failing with "database is locked" when a read transaction tries to
+    # become a write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"

@@ -132,3 +132,21 @@ def test_load_demo_refuses_a_negative_article_count_and_changes_nothing():
     with pytest.raises(CommandError, match="--articles must be zero or more"):
         call_command("load_demo", articles=-1)
     assert not ArticlePage.objects.exists()
+
+
+@pytest.mark.django_db
+def test_demo_admin_is_made_once_and_printed_with_the_address_it_is_served_on(
+        settings, tmp_path, capsys):
+    from django.contrib.auth import get_user_model
+
+    settings.VAR_DIR = tmp_path
+    call_command("ensure_demo_admin", "--url", "http://127.0.0.1:8011/")
+    first = capsys.readouterr().out
+    assert f"http://127.0.0.1:8011/{settings.WAGTAIL_ADMIN_PATH}/" in first
+    password = first.rsplit("password '", 1)[1].split("'")[0]
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser and admin.check_password(password)
+    # `make demo` again keeps the account and its password.
+    call_command("ensure_demo_admin")
+    assert f"password '{password}'" in capsys.readouterr().out
+    assert get_user_model().objects.filter(username="admin").count() == 1

@@ -10,6 +10,10 @@ from django.core.management.base import BaseCommand
 class Command(BaseCommand):
     help = "Create (once) and print the demo admin account."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default="http://127.0.0.1:8000/",
+                            help="where the demo is served, for the printed admin link")
+
     def handle(self, *args, **options):
         path = settings.VAR_DIR / "demo-admin-password.txt"
         User = get_user_model()
@@ -24,5 +28,6 @@ class Command(BaseCommand):
             path.write_text(password + "\n")
             path.chmod(0o600)
         password = path.read_text().strip()
-        self.stdout.write(f"Admin: http://127.0.0.1:8000/{settings.WAGTAIL_ADMIN_PATH}/ "
+        base = options["url"].rstrip("/")
+        self.stdout.write(f"Admin: {base}/{settings.WAGTAIL_ADMIN_PATH}/ "
                           f"user 'admin', password '{password}'")
