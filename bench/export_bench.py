@@ -12,7 +12,6 @@ import argparse
 import gzip
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
+RESULTS = ROOT / "bench" / "results"
 
 REFERENCE = r"""
 import gzip, json, sys, time
@@ -58,11 +58,25 @@ def run(args, env, capture=True):
     return done, time.perf_counter() - started
 
 
-def children_peak_mb():
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+# Runs a command and prints the peak resident memory of the largest process
+# it started (itself or a worker), so each step's peak is its own.
+PEAK = (
+    "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+    "print('PEAK_MB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, "
+    "file=sys.stderr); sys.exit(code)"
+)
+
+
+def measured(args, env):
+    """Run ARGS; return (completed process, seconds, peak RSS in MB of its largest process)."""
+    done, seconds = run([sys.executable, "-c", PEAK, *args], env)
+    peak = float(done.stderr.strip().splitlines()[-1].split()[-1])
+    return done, seconds, peak
 
 
 def bench(articles, jobs):
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix=f"export-bench-{articles}-"))
     env = dict(os.environ, SAMIZDAT_VAR_DIR=str(work / "var"), MEDIA_ROOT=str(work / "media"),
                DATABASE_URL=f"sqlite:///{work / 'db.sqlite3'}",
@@ -72,20 +86,18 @@ def bench(articles, jobs):
     (work / "var").mkdir()
     manage = [PYTHON, "manage.py"]
     _, setup = run(manage + ["migrate", "-v0"], env)
-    _, load = run(manage + ["load_demo", "--articles", str(articles)], env)
+    _, load, load_peak = measured(manage + ["load_demo", "--articles", str(articles)], env)
     run(manage + ["mirror_keygen"], env)
     out = work / "out"
     # First export creates the image renditions; the measured one finds them made.
     run(manage + ["export_site", str(out), "--jobs", str(jobs), "--no-progress"], env)
-    peak_before = children_peak_mb()
-    done, seconds = run(manage + ["export_site", str(out), "--force", "--jobs", str(jobs),
-                                  "--no-progress"], env)
-    export_peak = children_peak_mb()
+    _, seconds, export_peak = measured(manage + ["export_site", str(out), "--force", "--jobs",
+                                                 str(jobs), "--no-progress"], env)
     state_path = work / ".out.export-state.json.gz"
     state = json.load(gzip.open(state_path, "rt"))
     html = sum(1 for r in state["pages"].values() if r.get("type") == "text/html")
-    ref, _ = run(manage + ["shell", "-c", REFERENCE.replace("sys.argv[1]", repr(str(state_path)))],
-                 env)
+    reference_code = REFERENCE.replace("sys.argv[1]", repr(str(state_path)))
+    ref, _, ref_peak = measured(manage + ["shell", "-c", reference_code], env)
     reference = json.loads(ref.stdout.strip().splitlines()[-1])
     _, _ = run(manage + ["shell", "-c", EDIT], env)
     inc, inc_seconds = run(manage + ["export_site", str(out), "--incremental", "--jobs",
@@ -100,12 +112,16 @@ def bench(articles, jobs):
         "reference_seconds": round(reference["seconds"], 1),
         "reference_urls_per_s": round(reference["urls"] / reference["seconds"], 1),
         "ratio_export_vs_sequential_client": round(reference["seconds"] / seconds, 2),
-        "peak_rss_mb_largest_process": round(max(export_peak, peak_before), 1),
+        "export_peak_rss_mb_largest_process": round(export_peak, 1),
+        "reference_peak_rss_mb": round(ref_peak, 1),
+        "load_demo_peak_rss_mb": round(load_peak, 1),
         "incremental_seconds": round(inc_seconds, 1),
         "incremental_summary": inc.stdout.strip().splitlines()[-1],
         "load_demo_seconds": round(load, 1),
         "setup_seconds": round(setup, 1),
         "workdir": str(work),
+        "when": started,
+        "load_average_before": load_before,
     }
 
 
@@ -115,7 +131,13 @@ def main():
     parser.add_argument("--jobs", type=int, default=os.cpu_count())
     options = parser.parse_args()
     for articles in options.articles or [1000]:
-        print(json.dumps(bench(articles, options.jobs), indent=2), flush=True)
+        record = bench(articles, options.jobs)
+        print(json.dumps(record, indent=2), flush=True)
+        RESULTS.mkdir(exist_ok=True)
+        path = RESULTS / "export_bench.json"
+        history = json.loads(path.read_text()) if path.exists() else []
+        history.append(record)
+        path.write_text(json.dumps(history, indent=2) + "\n")
 
 
 if __name__ == "__main__":
