@@ -18,9 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from load_common import save
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-RESULTS = ROOT / "bench" / "results"
 
 REFERENCE = r"""
 import gzip, json, sys, time
@@ -133,11 +134,7 @@ def main():
     for articles in options.articles or [1000]:
         record = bench(articles, options.jobs)
         print(json.dumps(record, indent=2), flush=True)
-        RESULTS.mkdir(exist_ok=True)
-        path = RESULTS / "export_bench.json"
-        history = json.loads(path.read_text()) if path.exists() else []
-        history.append(record)
-        path.write_text(json.dumps(history, indent=2) + "\n")
+        save("export_bench", record)
 
 
 if __name__ == "__main__":

@@ -139,8 +139,7 @@ def main():
             "probe_ok_from_5s_after_restart": bool(after) and all(s == 302 for s in after),
             "load": result,
             "contributions_created": contribution_count(stack) - before,
-            "webhooks": {"sent": len(sends), **feeder.summary(),
-                         **webhook_feed.verify(stack, events)},
+            "webhooks": webhook_feed.report(stack, feeder, events),
             "check_ledger": check_ledger(stack),
         }
     finally:

@@ -19,15 +19,19 @@ CSRF = "benchBENCHbenchBENCHbenchBENCH42"  # the same pair load_mixed.lua sends
 BENCH_ENV = {"DJANGO_SETTINGS_MODULE": "bench.load_settings"}
 
 
+def shell_json(stack, code, timeout=120):
+    """Run CODE in the stack's `manage.py shell`; its last printed line, read as JSON."""
+    return json.loads(stack.shell(code, timeout=timeout).strip().splitlines()[-1])
+
+
 def reader_urls(stack):
     """Homes and every live article, both languages."""
-    out = stack.shell(
+    return shell_json(stack,
         "import json\n"
         "from wagtail.models import Page\n"
         "from samizdat.news.models import ArticlePage, HomePage\n"
         "pages = list(HomePage.objects.live()) + list(ArticlePage.objects.live())\n"
         "print(json.dumps([p.get_url_parts()[2] for p in pages]))")
-    return json.loads(out.strip().splitlines()[-1])
 
 
 def contribution_count(stack):

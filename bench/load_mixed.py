@@ -71,8 +71,7 @@ def main():
                 "contributions_created": created,
                 # Timed-out starts may still complete: rows lie between accepted and sent.
                 "starts_match_rows": summary["start_ok"] <= created <= summary["starts_sent"],
-                "webhooks": {"sent": len(sends), **feeder.summary(),
-                             **webhook_feed.verify(stack, events)},
+                "webhooks": webhook_feed.report(stack, feeder, events),
                 "check_ledger": check_ledger(stack),
             })
     finally:

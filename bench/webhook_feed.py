@@ -17,13 +17,15 @@ import ssl
 import threading
 import time
 
+from load_common import shell_json
+
 WEBHOOK_PATH = "/support/webhooks/demo/"
 SIGNATURE_HEADER = "Samizdat-Signature"
 
 
 def prepare(stack, count, seed=1):
     """COUNT pending contributions and their signed events: [(reference, amount, body, sig)]."""
-    out = stack.shell(
+    events = shell_json(stack,
         "import json, random, uuid\n"
         "from samizdat.support.models import Contribution\n"
         "from samizdat.support.providers.base import get_provider\n"
@@ -39,11 +41,10 @@ def prepare(stack, count, seed=1):
         " 'payment_id': 'demo_pay_' + uuid.uuid4().hex[:16]}\n"
         "    body, headers = demo.signed(demo.build_event('checkout.completed', data))\n"
         "    events.append([c.reference, c.amount_minor, body.decode(),"
-        " headers['Samizdat-Signature']])\n"
-        "print('EVENTS ' + json.dumps(events))\n",
+        f" headers[{SIGNATURE_HEADER!r}]])\n"
+        "print(json.dumps(events))\n",
         timeout=300)
-    line = next(ln for ln in out.splitlines() if ln.startswith("EVENTS "))
-    return [tuple(item) for item in json.loads(line[7:])]
+    return [tuple(item) for item in events]
 
 
 def deliveries(events, duplicate_share=0.3, seed=1):
@@ -61,11 +62,12 @@ class Feeder:
         self.stack, self.seconds, self.threads = stack, seconds, threads
         self.retry_after = retry_after
         self.pending = list(sends)
+        self.sent = len(sends)
         self.lock = threading.Lock()
         self.statuses = {}  # first-try and retry answers, by status (0: no answer)
         self.accepted = 0
         self.retries = 0
-        self.gave_up = []
+        self.gave_up = 0
         self.workers = []
         self.interval = seconds * threads / max(len(sends), 1)
 
@@ -103,36 +105,39 @@ class Feeder:
             item = self._take()
             if item is None:
                 return
-            reference, _amount, body, signature = item
+            _reference, _amount, body, signature = item
             tries = 0
             while True:
                 status = self._post(body, signature)
+                ok = 200 <= status < 300
+                give_up = not ok and time.monotonic() > deadline
                 with self.lock:
                     self.statuses[status] = self.statuses.get(status, 0) + 1
-                if 200 <= status < 300:
-                    with self.lock:
-                        self.accepted += 1
+                    self.accepted += ok
+                    self.gave_up += give_up
+                    self.retries += not (ok or give_up)
+                if ok or give_up:
                     break
                 tries += 1
-                if time.monotonic() > deadline:
-                    with self.lock:
-                        self.gave_up.append(reference)
-                    break
-                with self.lock:
-                    self.retries += 1
                 time.sleep(min(self.retry_after * 2 ** (tries - 1), 8))
             time.sleep(self.interval)
 
     def summary(self):
-        return {"deliveries_accepted": self.accepted, "retries": self.retries,
+        return {"sent": self.sent, "deliveries_accepted": self.accepted,
+                "retries": self.retries,
                 "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
-                "gave_up": len(self.gave_up)}
+                "gave_up": self.gave_up}
+
+
+def report(stack, feeder, events):
+    """The feeder's deliveries and what the ledger made of them, for a bench record."""
+    return {**feeder.summary(), **verify(stack, events)}
 
 
 def verify(stack, events):
     """What the ledger made of the events: each applied exactly once."""
     references = [reference for reference, *_rest in events]
-    out = stack.shell(
+    found = shell_json(stack,
         "import json\n"
         "from django.db.models import Count, Sum\n"
         "from samizdat.support.models import Contribution, LedgerEntry\n"
@@ -140,12 +145,10 @@ def verify(stack, events):
         "paid = Contribution.objects.filter(reference__in=refs, status='paid').count()\n"
         "rows = LedgerEntry.objects.filter(contribution__reference__in=refs, kind='payment')\n"
         "per = rows.values('contribution').annotate(n=Count('id'))\n"
-        "print('VERIFY ' + json.dumps({'paid': paid, 'payment_rows': rows.count(),"
+        "print(json.dumps({'paid': paid, 'payment_rows': rows.count(),"
         " 'contributions_with_more_than_one_payment': sum(1 for p in per if p['n'] > 1),"
         " 'payments_sum_minor': rows.aggregate(s=Sum('amount_minor'))['s'] or 0}))\n",
         timeout=300)
-    line = next(ln for ln in out.splitlines() if ln.startswith("VERIFY "))
-    found = json.loads(line[7:])
     expected_sum = sum(amount for _ref, amount, *_rest in events)
     found.update(events=len(events), expected_sum_minor=expected_sum)
     found["exactly_once"] = (found["paid"] == found["payment_rows"] == len(events)
