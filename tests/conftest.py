@@ -358,6 +358,19 @@ def pytest_runtest_setup(item):
         _SHARED_DEMO.open(blocker)
 
 
+def pytest_itemcollected(item):
+    """Markers CI selects by: every test that drives Chromium is `browser` (run once, on
+    SQLite), and a `postgres` test is skipped with its reason on any other database."""
+    if "browser" in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.browser)
+    if item.get_closest_marker("postgres"):
+        from django.conf import settings
+
+        if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+            item.add_marker(pytest.mark.skip(
+                reason="needs PostgreSQL (run with DATABASE_URL=postgres://...)"))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
     """Run the tests that share the demo one after another. pytest-django has ordered the
