@@ -29,6 +29,8 @@ class Dashboard:
     canceled_pledges: int
     revenue: list
     left_out: tuple
+    mismatched_contributions: int = 0
+    mismatched_pledges: int = 0
 
 
 def months_back(now, count):
@@ -55,7 +57,8 @@ def monthly_revenue(now, goal, count=12):
         LedgerEntry.objects.filter(
             occurred_at__gte=starts[0],
             occurred_at__lt=end,
-            kind__in=[LedgerEntry.Kind.PAYMENT, LedgerEntry.Kind.REFUND, LedgerEntry.Kind.DISPUTE],
+            kind__in=[LedgerEntry.Kind.PAYMENT, LedgerEntry.Kind.REFUND, LedgerEntry.Kind.DISPUTE,
+                      LedgerEntry.Kind.REINSTATED],
         )
         .annotate(month=TruncMonth("occurred_at"))
         .values("month", "currency")
@@ -76,7 +79,7 @@ def monthly_revenue(now, goal, count=12):
 
 
 def build_dashboard(now=None, goal=None):
-    from .models import Pledge
+    from .models import Contribution, Pledge
 
     now = now or timezone.now()
     goal = goal or current_goal()
@@ -93,4 +96,7 @@ def build_dashboard(now=None, goal=None):
         ).count(),
         revenue=revenue,
         left_out=tuple(sorted(left_out | set(progress.left_out))),
+        mismatched_contributions=Contribution.objects.filter(
+            status=Contribution.Status.MISMATCH).count(),
+        mismatched_pledges=Pledge.objects.filter(amount_mismatch=True).count(),
     )

@@ -49,7 +49,7 @@ __all__ = [
 # More than any real gift in minor units (ten billion dollars); a bigger one is malformed.
 MAX_AMOUNT_MINOR = 10**12
 MAX_JSON_DEPTH = 64
-MONEY_FACTS = {"payment", "refund", "dispute", "fee"}
+MONEY_FACTS = {"payment", "refund", "dispute", "reinstated", "fee"}
 
 
 class InvalidEvent(Exception):
@@ -181,8 +181,10 @@ class ParsedEvent:
 class Fact:
     """One provider-neutral consequence of an event.
 
-    kind: "activated" | "payment" | "payment_failed" | "refund" | "dispute" | "fee"
-          | "declined" | "abandoned" | "status" | "canceled" | "changed"
+    kind: "activated" | "payment" | "payment_failed" | "refund" | "dispute" | "reinstated"
+          | "fee" | "declined" | "abandoned" | "status" | "canceled" | "changed"
+    cumulative: the amount is a running total for the payment `source_ref` (Stripe's
+    `amount_refunded`); the ledger records only the part it does not hold yet.
     The target is found by the first key that matches: our `reference`, then
     the provider's subscription, payment or customer reference, then a
     `source_ref` already on a ledger payment (refunds and disputes).
@@ -201,6 +203,7 @@ class Fact:
     frequency: str = ""
     email: str = ""
     links: dict = field(default_factory=dict)
+    cumulative: bool = False
 
 
 class PaymentProvider:

@@ -50,6 +50,7 @@ HANDLED_EVENTS = {
     "customer.subscription.deleted",
     "charge.refunded",
     "charge.dispute.created",
+    "charge.dispute.closed",
 }
 
 
@@ -286,24 +287,34 @@ class StripeProvider(PaymentProvider):
                      subscription_ref=subscription.get("id", ""))]
 
     def _on_charge_refunded(self, charge):
+        """The charge's running total refunded, recorded as the part the ledger lacks.
+
+        Since API 2022-11-15 the event carries no `refunds` list, and the list, when
+        present, may be cut to its first page: `amount_refunded` is the one figure that
+        is always whole. Refunds of 300 then 200 record -300 and -200, in any order of
+        delivery the total is right.
+        """
         payment = _id(charge.get("payment_intent")) or charge.get("id", "")
-        common = {
-            "reference": (charge.get("metadata") or {}).get(REFERENCE_KEY, ""),
-            "payment_ref": payment, "source_ref": payment,
-            "customer_ref": _id(charge.get("customer")),
-            "currency": (charge.get("currency") or "").upper(),
-        }
-        refunds = (charge.get("refunds") or {}).get("data") or []
-        if refunds:
-            return [Fact("refund", provider_ref=refund["id"],
-                         amount_minor=minor_units(refund["amount"]), **common)
-                    for refund in refunds]
-        return [Fact("refund", provider_ref=f"{charge.get('id')}:refunded",
-                     amount_minor=minor_units(charge.get("amount_refunded")), **common)]
+        total = minor_units(charge.get("amount_refunded"))
+        return [Fact("refund", reference=(charge.get("metadata") or {}).get(REFERENCE_KEY, ""),
+                     payment_ref=payment, source_ref=payment,
+                     customer_ref=_id(charge.get("customer")),
+                     currency=(charge.get("currency") or "").upper(),
+                     provider_ref=f"{charge.get('id')}:refunded:{total}",
+                     amount_minor=total, cumulative=True)]
+
+    def _dispute_fact(self, kind, dispute, provider_ref):
+        payment = _id(dispute.get("payment_intent")) or _id(dispute.get("charge"))
+        return Fact(kind, reference=(dispute.get("metadata") or {}).get(REFERENCE_KEY, ""),
+                    payment_ref=payment, source_ref=payment, provider_ref=provider_ref,
+                    amount_minor=minor_units(dispute.get("amount")),
+                    currency=(dispute.get("currency") or "").upper())
 
     def _on_charge_dispute_created(self, dispute):
-        payment = _id(dispute.get("payment_intent")) or _id(dispute.get("charge"))
-        return [Fact("dispute", reference=(dispute.get("metadata") or {}).get(REFERENCE_KEY, ""),
-                     payment_ref=payment, source_ref=payment, provider_ref=dispute.get("id", ""),
-                     amount_minor=minor_units(dispute.get("amount")),
-                     currency=(dispute.get("currency") or "").upper())]
+        return [self._dispute_fact("dispute", dispute, dispute.get("id", ""))]
+
+    def _on_charge_dispute_closed(self, dispute):
+        """Won: Stripe gave the disputed funds back. Lost: they stay taken (nothing to do)."""
+        if dispute.get("status") != "won":
+            return []
+        return [self._dispute_fact("reinstated", dispute, f"{dispute.get('id', '')}:won")]

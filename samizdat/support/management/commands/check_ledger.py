@@ -22,8 +22,13 @@ def find_mismatches():
                     subject.amount_minor != state.amount_minor):
                 problems.append((subject, "amount_minor", subject.amount_minor,
                                  state.amount_minor))
+            if isinstance(subject, Pledge) and subject.amount_mismatch != state.mismatch:
+                problems.append((subject, "amount_mismatch", subject.amount_mismatch,
+                                 state.mismatch))
+            # Money in another currency is expected on a subject flagged "amount differs"
+            # (it records what arrived); anywhere else the ledger contradicts the subject.
             foreign = subject.ledger_entries.exclude(currency=subject.currency).count()
-            if foreign:
+            if foreign and not state.mismatch:
                 problems.append((subject, "currency", subject.currency,
                                  f"{foreign} entries in another currency"))
     unapplied = ProviderEvent.objects.filter(
@@ -51,4 +56,10 @@ class Command(BaseCommand):
         if problems:
             # CommandError: exit status 1 on the command line; logged by run_periodic.
             raise CommandError(f"{len(problems)} mismatch(es) found.")
+        flagged = (Contribution.objects.filter(status=Contribution.Status.MISMATCH).count()
+                   + Pledge.objects.filter(amount_mismatch=True).count())
+        if flagged:
+            self.stdout.write(f"{flagged} contribution(s) or pledge(s) received an amount or "
+                              "currency that differs from what was asked: see the "
+                              "fundraising dashboard.")
         self.stdout.write("Ledger consistent.")
