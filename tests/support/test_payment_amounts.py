@@ -124,3 +124,60 @@ def test_lost_dispute_stays_taken(client, stripe_events, make_contribution):
     gift.refresh_from_db()
     assert gift.status == "disputed"
     assert _ledger(gift) == [("dispute", -2500, "USD"), ("payment", 2500, "USD")]
+
+
+def _charge(amount_refunded, **extra):
+    """A charge as charge.refunded carries it since API 2022-11-15: no refunds list."""
+    return {"id": "ch_1", "object": "charge", "payment_intent": "pi_1", "currency": "usd",
+            "amount": 1000, "amount_refunded": amount_refunded, "customer": "cus_1",
+            "refunded": amount_refunded >= 1000, **extra}
+
+
+def _refunds(gift):
+    return [amount for kind, amount, _currency in _ledger(gift) if kind == "refund"]
+
+
+def _refunded_gift(client, make_contribution, *totals, reverse=False):
+    gift = make_contribution(provider="stripe", amount_minor=1000)
+    t0 = int(time.time()) - 86400
+    _deliver(client, _event("checkout.session.completed", _session(gift), created=t0))
+    events = [_event("charge.refunded", _charge(total), created=t0 + 60 * (n + 1),
+                     event_id=f"evt_refund_{n}") for n, total in enumerate(totals)]
+    for event in reversed(events) if reverse else events:
+        assert _deliver(client, event).status_code == 200
+    gift.refresh_from_db()
+    return gift
+
+
+def test_second_partial_refund_is_recorded(client, stripe_events, make_contribution):
+    gift = _refunded_gift(client, make_contribution, 300, 500)
+    assert sorted(_refunds(gift)) == [-300, -200]
+    assert gift.status == "paid"
+
+
+def test_partial_then_full_refund_ends_refunded(client, stripe_events, make_contribution):
+    gift = _refunded_gift(client, make_contribution, 300, 1000)
+    assert sorted(_refunds(gift)) == [-700, -300]
+    assert gift.status == "refunded"
+    call_command("check_ledger")
+
+
+def test_refunds_delivered_out_of_order_or_twice_total_what_stripe_refunded(
+        client, stripe_events, make_contribution):
+    gift = _refunded_gift(client, make_contribution, 300, 500, 1000, reverse=True)
+    assert sum(_refunds(gift)) == -1000 and gift.status == "refunded"
+    again = _event("charge.refunded", _charge(500), event_id="evt_refund_redelivered")
+    assert _deliver(client, again).status_code == 200
+    assert sum(_refunds(gift)) == -1000
+
+
+def test_refunds_list_of_an_older_api_is_not_counted_twice(client, stripe_events,
+                                                           make_contribution):
+    listed = {"object": "list", "data": [{"id": "re_2", "amount": 200},
+                                         {"id": "re_1", "amount": 300}]}
+    gift = make_contribution(provider="stripe", amount_minor=1000)
+    _deliver(client, _event("checkout.session.completed", _session(gift)))
+    _deliver(client, _event("charge.refunded", _charge(300, refunds={
+        "object": "list", "data": [{"id": "re_1", "amount": 300}]}), event_id="evt_r1"))
+    _deliver(client, _event("charge.refunded", _charge(500, refunds=listed), event_id="evt_r2"))
+    assert sorted(_refunds(gift)) == [-300, -200]
