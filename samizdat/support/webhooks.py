@@ -78,12 +78,16 @@ def receive(alias, delivery):
 
 
 def record_event(alias, parsed):
-    """Store a verified event once per (provider, id); returns (record, created)."""
+    """Store a verified event once per (provider, id); returns (record, created).
+
+    Only the provider's allowlisted fields are kept, and personal values among them
+    are sealed (support/crypto.py)."""
+    payload = seal_personal_data(get_provider(alias).stored_payload(parsed.payload))
     try:
         with transaction.atomic():
             record = ProviderEvent.objects.create(
                 provider=alias, event_id=parsed.id, type=parsed.type,
-                payload=seal_personal_data(parsed.payload), occurred_at=parsed.occurred_at,
+                payload=payload, occurred_at=parsed.occurred_at,
             )
             return record, True
     except IntegrityError:

@@ -17,19 +17,6 @@ from .test_stripe_checkout import _deliver, _event, _invoice, _session
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def stripe_events(settings):
-    from .conftest import STRIPE_WEBHOOK_SECRET
-
-    settings.SAMIZDAT_PAYMENT_PROVIDERS = {
-        "stripe": {
-            "BACKEND": "samizdat.support.providers.stripe.StripeProvider",
-            "OPTIONS": {"SECRET_KEY": "sk_test_samizdat", "API_BASE": "http://127.0.0.1:9",
-                        "WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET},
-        },
-    }
-
-
 def _ledger(subject):
     return sorted(LedgerEntry.objects.filter(**{type(subject).__name__.lower(): subject})
                   .values_list("kind", "amount_minor", "currency"))

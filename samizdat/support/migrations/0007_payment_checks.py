@@ -3,6 +3,24 @@
 from django.db import migrations, models
 
 
+def keep_allowlisted_fields(apps, schema_editor):
+    """Events stored before the providers' allowlists: drop what the ledger never reads
+    (Stripe's hosted_invoice_url, invoice_pdf, customer_tax_ids, cancellation comments…)."""
+    from samizdat.support.providers.base import get_provider
+
+    ProviderEvent = apps.get_model("support", "ProviderEvent")
+    for alias in ProviderEvent.objects.values_list("provider", flat=True).distinct():
+        try:
+            provider = get_provider(alias)
+        except KeyError:
+            continue  # no longer configured: its events are left as they are
+        rows = ProviderEvent.objects.filter(provider=alias).values_list("pk", "payload")
+        for pk, payload in rows.iterator():
+            kept = provider.stored_payload(payload)
+            if kept != payload:
+                ProviderEvent.objects.filter(pk=pk).update(payload=kept)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -30,4 +48,5 @@ class Migration(migrations.Migration):
             name='kind',
             field=models.CharField(choices=[('payment', 'Payment'), ('refund', 'Refund'), ('dispute', 'Dispute'), ('reinstated', 'Dispute won'), ('fee', 'Fee')], max_length=10, verbose_name='kind'),
         ),
+        migrations.RunPython(keep_allowlisted_fields, migrations.RunPython.noop),
     ]

@@ -41,6 +41,7 @@ __all__ = [
     "event_id_and_type",
     "event_time",
     "get_provider",
+    "keep_fields",
     "minor_units",
     "parse_event_body",
     "provider_timeout",
@@ -156,6 +157,29 @@ def check_facts(facts):
     return facts
 
 
+SCALARS = (str, int, float, bool, type(None))
+
+
+def keep_fields(data, spec):
+    """A copy of `data` with only the fields `spec` names: the allowlist of what the ledger
+    reads from a provider's event, so nothing else the provider sends (invoice links, tax
+    ids, free-text comments) is ever stored.
+
+    spec: {name: True | {…} | [{…}]}. True keeps a plain value, or only the id of an
+    expanded object; a dict keeps those fields of an object; [spec] does so for each item
+    of a list.
+    """
+    if isinstance(spec, list):
+        return [keep_fields(item, spec[0]) for item in data] if isinstance(data, list) else None
+    if isinstance(spec, dict):
+        if not isinstance(data, dict):
+            return None
+        return {key: keep_fields(data[key], rule) for key, rule in spec.items() if key in data}
+    if isinstance(data, dict):
+        return {"id": data["id"]} if isinstance(data.get("id"), str) else None
+    return data if isinstance(data, SCALARS) else None
+
+
 def provider_timeout():
     """Seconds to wait for a provider's API before telling the reader it did not answer."""
     return float(getattr(settings, "SAMIZDAT_PROVIDER_TIMEOUT", 10))
@@ -251,6 +275,12 @@ class PaymentProvider:
 
     def handles(self, event_type):
         return False
+
+    def stored_payload(self, payload):
+        """What of a verified event's payload is stored: by default all of it (an event
+        this site made itself). A provider whose events carry more than the ledger needs
+        overrides this with an allowlist (see keep_fields)."""
+        return payload
 
     def apply(self, record):
         """Apply a stored ProviderEvent through the ledger (idempotent)."""

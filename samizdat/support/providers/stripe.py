@@ -26,6 +26,7 @@ from .base import (
     ProviderError,
     event_id_and_type,
     event_time,
+    keep_fields,
     minor_units,
     parse_event_body,
     provider_timeout,
@@ -51,6 +52,37 @@ HANDLED_EVENTS = {
     "charge.refunded",
     "charge.dispute.created",
     "charge.dispute.closed",
+}
+
+
+# The fields of an event the ledger reads (see the _on_… handlers), and nothing else:
+# hosted_invoice_url, invoice_pdf, customer_tax_ids, cancellation_details, names,
+# addresses, card details and the like are dropped before the event is stored.
+_REFERENCE_ONLY = {REFERENCE_KEY: True}
+_PLAN = {"id": True, "object": True, "amount": True, "currency": True, "interval": True,
+         "product": True}
+_PRICE = {"id": True, "object": True, "unit_amount": True, "currency": True,
+          "recurring": {"interval": True}, "product": True}
+STORED_OBJECT_FIELDS = {
+    "id": True, "object": True, "created": True, "livemode": True, "mode": True,
+    "status": True, "payment_status": True, "client_reference_id": True,
+    "metadata": _REFERENCE_ONLY, "customer": True, "customer_details": {"email": True},
+    "subscription": True, "payment_intent": True, "charge": True, "invoice": True,
+    "amount": True, "amount_total": True, "amount_paid": True, "amount_due": True,
+    "amount_refunded": True, "refunded": True, "currency": True,
+    "parent": {"type": True, "subscription_details": {
+        "subscription": True, "metadata": _REFERENCE_ONLY}},
+    "subscription_details": {"metadata": _REFERENCE_ONLY},
+    "pause_collection": {"behavior": True, "resumes_at": True},
+    "items": {"object": True, "data": [{"id": True, "object": True, "price": _PRICE,
+                                        "plan": _PLAN}]},
+    "plan": _PLAN,
+    "refunds": {"object": True, "data": [{"id": True, "object": True, "amount": True,
+                                          "currency": True, "status": True}]},
+}
+STORED_EVENT_FIELDS = {
+    "id": True, "object": True, "type": True, "created": True, "api_version": True,
+    "livemode": True, "data": {"object": STORED_OBJECT_FIELDS},
 }
 
 
@@ -203,6 +235,9 @@ class StripeProvider(PaymentProvider):
 
     def handles(self, event_type):
         return event_type in HANDLED_EVENTS
+
+    def stored_payload(self, payload):
+        return keep_fields(payload, STORED_EVENT_FIELDS)
 
     def facts(self, event_type, payload):
         obj = (payload.get("data") or {}).get("object") or {}
