@@ -244,26 +244,37 @@ def _log_mismatch(subject, differs):
                        "marked for staff", type(subject).__name__, subject.reference)
 
 
+def _send(signal, sender, **kwargs):
+    """Send a money signal to every receiver; one that fails is logged and the others
+    still run. It runs after the commit: the money is recorded whatever happens here,
+    and the provider's delivery must not be answered with an error for it."""
+    for receiver, error in signal.send_robust(sender, **kwargs):
+        if error is not None:
+            logger.error("after-commit step %s failed (%s); the money is recorded",
+                         getattr(receiver, "__qualname__", receiver), type(error).__name__,
+                         exc_info=error)
+
+
+def _after_commit(signal, sender, **kwargs):
+    transaction.on_commit(lambda: _send(signal, sender, **kwargs), robust=True)
+
+
 def _announce(subject, old_status, new_entries):
     new_status = subject.status
     for entry in new_entries:
         if entry.kind == "payment":
-            transaction.on_commit(
-                lambda entry=entry: signals.payment_recorded.send(LedgerEntry, entry=entry)
-            )
+            _after_commit(signals.payment_recorded, LedgerEntry, entry=entry)
     if old_status == new_status:
         return
     if isinstance(subject, Pledge):
         if new_status == Pledge.Status.PAST_DUE:
-            transaction.on_commit(lambda: signals.renewal_failed.send(Pledge, pledge=subject))
+            _after_commit(signals.renewal_failed, Pledge, pledge=subject)
         elif new_status == Pledge.Status.CANCELED:
-            transaction.on_commit(lambda: signals.pledge_canceled.send(Pledge, pledge=subject))
+            _after_commit(signals.pledge_canceled, Pledge, pledge=subject)
         elif new_status == Pledge.Status.ACTIVE and old_status == Pledge.Status.PENDING:
-            transaction.on_commit(lambda: signals.pledge_activated.send(Pledge, pledge=subject))
+            _after_commit(signals.pledge_activated, Pledge, pledge=subject)
     elif new_status in {Contribution.Status.REFUNDED, Contribution.Status.DISPUTED}:
-        transaction.on_commit(
-            lambda: signals.contribution_refunded.send(Contribution, contribution=subject)
-        )
+        _after_commit(signals.contribution_refunded, Contribution, contribution=subject)
 
 
 def totals(entries=None):

@@ -20,7 +20,7 @@ from .crypto import seal_personal_data
 from .models import Contribution, LedgerEntry, Pledge, ProviderEvent, Supporter
 from .providers.base import InvalidEvent, check_facts, get_provider
 
-__all__ = ["apply_event", "receive", "record_event", "resolve_subject"]
+__all__ = ["apply_event", "apply_waiting", "receive", "record_event", "resolve_subject"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,9 @@ def receive(alias, delivery):
             record, created = record_event(alias, parsed)
             if record.applied_at is None:
                 apply_event(record)
+            elif record.outcome == ProviderEvent.Outcome.APPLIED:
+                # The first delivery may have died between its commit and its sweep.
+                _retry_waiting(alias, _subject_keys(record))
             return 200, "ok" if created else "duplicate"
         except OperationalError as exc:
             # SQLite can report a busy database at once instead of waiting. Try
@@ -208,6 +211,40 @@ def _fact_keys(facts):
     for fact in facts:
         keys |= {fact.subscription_ref, fact.payment_ref, fact.source_ref, fact.customer_ref}
     return keys - {""}
+
+
+def _subject_keys(record):
+    """The provider ids of an applied event's contribution or pledge, by which events
+    waiting for it find it."""
+    subject = record.contribution or record.pledge
+    if subject is None:
+        return set()
+    keys = {getattr(subject, name, "") for name in
+            ("subscription_ref", "payment_ref", "customer_ref")}
+    for source, ref in subject.ledger_entries.filter(kind="payment").values_list(
+            "source_ref", "provider_ref"):
+        keys |= {source, ref}
+    return keys - {""}
+
+
+def apply_waiting(alias):
+    """Apply every waiting event of a provider whose contribution or pledge can now be
+    found (the periodic job `apply_waiting_events`: a safety net for a delivery that
+    stopped between its commit and its own sweep). Returns (applied, still waiting)."""
+    applied = 0
+    waiting = ProviderEvent.objects.filter(
+        provider=alias, outcome=ProviderEvent.Outcome.WAITING, applied_at__isnull=True,
+    ).order_by("occurred_at", "pk")
+    for record in waiting.iterator():
+        outcome, keys = _apply(record)
+        if outcome == ProviderEvent.Outcome.APPLIED:
+            applied += 1
+            if keys:
+                _retry_waiting(alias, keys)
+    still = ProviderEvent.objects.filter(
+        provider=alias, outcome=ProviderEvent.Outcome.WAITING, applied_at__isnull=True,
+    ).count()
+    return applied, still
 
 
 def _retry_waiting(alias, keys):
