@@ -16,7 +16,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from . import ledger
-from .crypto import seal_personal_data
+from .crypto import DonorKeyError, seal_personal_data
 from .models import Contribution, LedgerEntry, Pledge, ProviderEvent, Supporter
 from .providers.base import InvalidEvent, check_facts, get_provider
 
@@ -197,7 +197,13 @@ def _link_references(subject, facts):
                 setattr(subject, name, value)
                 changed.append(name)
         if fact.email and subject.supporter_id is None:
-            subject.supporter = Supporter.objects.for_email(fact.email.strip())
+            try:
+                subject.supporter = Supporter.objects.for_email(fact.email.strip())
+            except DonorKeyError as exc:
+                # The money is recorded all the same; only the address is not kept.
+                logger.error("%s %s: the payer's address is not stored: %s",
+                             type(subject).__name__, subject.reference, exc)
+                continue
             changed.append("supporter")
     if changed:
         subject.save(update_fields=sorted(set(changed)))

@@ -9,7 +9,7 @@ import secrets
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ..crypto import EncryptedEmailField, blind_index
+from ..crypto import EncryptedEmailField, UnreadableEmail, blind_index
 
 __all__ = [
     "Contribution",
@@ -83,6 +83,10 @@ class Supporter(models.Model):
         return f"supporter {self.pk}"
 
     def save(self, *args, **kwargs):
+        if isinstance(self.email, UnreadableEmail):
+            # No key reads it: keep the token and its index as they are (crypto.py).
+            super().save(*args, **kwargs)
+            return
         self.email = (self.email or "").strip()
         self.email_index = blind_index(self.email)
         update_fields = kwargs.get("update_fields")

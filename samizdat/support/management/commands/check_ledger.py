@@ -5,8 +5,9 @@ Exits 1 when anything disagrees, so cron, CI or run_periodic's log can alert on 
 
 from django.core.management.base import BaseCommand, CommandError
 
+from samizdat.support.crypto import UNREADABLE_HELP, UnreadableEmail
 from samizdat.support.ledger import derive_state, totals
-from samizdat.support.models import Contribution, LedgerEntry, Pledge, ProviderEvent
+from samizdat.support.models import Contribution, LedgerEntry, Pledge, ProviderEvent, Supporter
 from samizdat.support.money import format_money
 
 
@@ -47,6 +48,14 @@ class Command(BaseCommand):
         for subject, field, stored, derived in problems:
             label = f"{type(subject).__name__} {subject.reference}" if subject else "ledger"
             self.stdout.write(f"MISMATCH {label}: {field} stored={stored} ledger={derived}")
+        unreadable = sum(
+            isinstance(supporter.email, UnreadableEmail)
+            for supporter in Supporter.objects.exclude(email_index="").only("email").iterator()
+        )
+        if unreadable:
+            # Not a ledger problem (amounts never depend on the keys), but said plainly.
+            self.stderr.write(f"WARNING {unreadable} donor address(es) cannot be read: "
+                              f"{UNREADABLE_HELP}")
         net = totals()
         summary = ", ".join(format_money(v, c, "en") for c, v in sorted(net.items())) or "nothing"
         self.stdout.write(
