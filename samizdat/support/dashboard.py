@@ -31,6 +31,7 @@ class Dashboard:
     left_out: tuple
     mismatched_contributions: int = 0
     mismatched_pledges: int = 0
+    reconciliations: tuple = ()  # the last ReconciliationRun of each provider
 
 
 def months_back(now, count):
@@ -78,6 +79,15 @@ def monthly_revenue(now, goal, count=12):
     return revenue, left_out
 
 
+def last_reconciliations():
+    """The latest reconcile_provider result for each provider it has run for."""
+    from .models import ReconciliationRun
+
+    aliases = sorted(set(ReconciliationRun.objects.order_by().values_list("provider",
+                                                                          flat=True)))
+    return tuple(ReconciliationRun.objects.filter(provider=alias).first() for alias in aliases)
+
+
 def build_dashboard(now=None, goal=None):
     from .models import Contribution, Pledge
 
@@ -99,4 +109,5 @@ def build_dashboard(now=None, goal=None):
         mismatched_contributions=Contribution.objects.filter(
             status=Contribution.Status.MISMATCH).count(),
         mismatched_pledges=Pledge.objects.filter(amount_mismatch=True).count(),
+        reconciliations=last_reconciliations(),
     )

@@ -48,5 +48,23 @@ class Migration(migrations.Migration):
             name='kind',
             field=models.CharField(choices=[('payment', 'Payment'), ('refund', 'Refund'), ('dispute', 'Dispute'), ('reinstated', 'Dispute won'), ('fee', 'Fee')], max_length=10, verbose_name='kind'),
         ),
+        migrations.CreateModel(
+            name='ReconciliationRun',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('provider', models.CharField(db_index=True, max_length=40, verbose_name='provider')),
+                ('ran_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='ran')),
+                ('since', models.DateField(verbose_name='since')),
+                ('checked', models.PositiveIntegerField(default=0, verbose_name='movements checked')),
+                ('differences', models.PositiveIntegerField(default=0, verbose_name='differences')),
+                ('error', models.CharField(blank=True, max_length=500, verbose_name='error')),
+                ('report', models.TextField(blank=True, verbose_name='report')),
+            ],
+            options={
+                'verbose_name': 'reconciliation run',
+                'verbose_name_plural': 'reconciliation runs',
+                'ordering': ['-ran_at', '-pk'],
+            },
+        ),
         migrations.RunPython(keep_allowlisted_fields, migrations.RunPython.noop),
     ]

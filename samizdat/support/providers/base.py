@@ -33,6 +33,7 @@ __all__ = [
     "CheckoutUrls",
     "Fact",
     "InvalidEvent",
+    "Movement",
     "ParsedEvent",
     "PaymentProvider",
     "ProviderError",
@@ -230,6 +231,23 @@ class Fact:
     cumulative: bool = False
 
 
+@dataclass(frozen=True)
+class Movement:
+    """One movement of money as a provider's own records show it, for reconciliation.
+
+    kind: a ledger kind ("payment", "refund", "dispute", "reinstated"); amount_minor is
+    signed as in the ledger. `keys` are the provider ids a ledger entry of that kind may
+    carry as its provider_ref or source_ref; every entry that carries one is compared
+    (so a Stripe charge's refunds are compared as one total).
+    """
+
+    kind: str
+    keys: frozenset
+    amount_minor: int
+    currency: str
+    label: str
+
+
 class PaymentProvider:
     """Base class: override what the provider can do; the defaults refuse safely."""
 
@@ -275,6 +293,12 @@ class PaymentProvider:
 
     def handles(self, event_type):
         return False
+
+    def list_movements(self, since):
+        """The provider's own record of the money that moved since `since` (a datetime),
+        as Movements; None means the provider keeps none apart from the events it sent
+        us, and those are compared instead (support/reconcile.py)."""
+        return None
 
     def stored_payload(self, payload):
         """What of a verified event's payload is stored: by default all of it (an event
