@@ -338,6 +338,10 @@ SAMIZDAT_CHECKOUT_LIMITS_UNDER_ATTACK = {
 SAMIZDAT_TRUSTED_PROXIES = int(os.environ.get("SAMIZDAT_TRUSTED_PROXIES", "0"))
 # Recompute every gift and plan from the ledger hourly; mismatches are logged.
 SAMIZDAT_PERIODIC_JOBS.append(("check_ledger", 3600))
+# Provider events waiting for their gift or plan, where it now exists (docs/payments.md).
+SAMIZDAT_PERIODIC_JOBS.append(("apply_waiting_events", 300))
+# The ledger compared with each provider's own records, daily (docs/payments.md).
+SAMIZDAT_PERIODIC_JOBS.append(("reconcile_provider", 86400))
 # Receipts and notices to supporters (support/emails.py). They go through
 # EMAIL_BACKEND: SMTP settings above, or a hosted sender through django-anymail,
 # e.g. EMAIL_BACKEND=anymail.backends.postmark.EmailBackend with

@@ -15,6 +15,7 @@ does the cryptography, and it comes from `cryptography` itself.
 
 import hashlib
 import hmac
+import logging
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -25,6 +26,7 @@ __all__ = [
     "DonorKeyError",
     "EncryptedEmailField",
     "InvalidToken",
+    "UnreadableEmail",
     "blind_index",
     "decrypt",
     "encrypt",
@@ -34,8 +36,48 @@ __all__ = [
     "primary_fernet",
 ]
 
+logger = logging.getLogger(__name__)
+
+UNREADABLE_HELP = (
+    "no key in SAMIZDAT_DONOR_KEYS decrypts it (restored without the key that encrypted "
+    "it?); put that key back in SAMIZDAT_DONOR_KEYS (docs/deploy.md). Amounts are not "
+    "affected."
+)
+
+
 class DonorKeyError(ImproperlyConfigured):
     """SAMIZDAT_DONOR_KEYS or SAMIZDAT_DONOR_INDEX_KEY is missing or malformed."""
+
+
+class UnreadableEmail(str):
+    """A stored address that none of the configured keys decrypts.
+
+    It reads as "" (no address: nothing is sent to it, money is still recorded) and is
+    written back as the token it came from, so saving the row never loses the address
+    a restored key would decrypt again.
+    """
+
+    token = ""
+
+    @classmethod
+    def of(cls, token):
+        value = cls("")
+        value.token = token
+        return value
+
+
+_warned = set()
+
+
+def _readable_or_marked(token):
+    try:
+        return decrypt(token)
+    except (InvalidToken, DonorKeyError):
+        keys = tuple(getattr(settings, "SAMIZDAT_DONOR_KEYS", ()) or ())
+        if keys not in _warned:  # once per process and key list, not once per row
+            _warned.add(keys)
+            logger.warning("Donor addresses cannot be read: %s", UNREADABLE_HELP)
+        return UnreadableEmail.of(token)
 
 
 def generate_key():
@@ -119,6 +161,8 @@ class EncryptedEmailField(models.EmailField):
         return "TextField"  # a token is longer than the address it hides
 
     def get_prep_value(self, value):
+        if isinstance(value, UnreadableEmail):
+            return value.token
         value = super().get_prep_value(value)
         if value in (None, ""):
             return value
@@ -127,7 +171,7 @@ class EncryptedEmailField(models.EmailField):
     def from_db_value(self, value, expression, connection):
         if not value:
             return value
-        return decrypt(value)
+        return _readable_or_marked(value)
 
     def get_lookup(self, lookup_name):
         if lookup_name != "isnull":
@@ -155,9 +199,10 @@ def seal(value):
 
 
 def unseal(value):
-    """The plain value of a sealed string; any other value as it is."""
+    """The plain value of a sealed string (an UnreadableEmail if no key decrypts it); any
+    other value as it is."""
     if isinstance(value, str) and value.startswith(SEALED_PREFIX):
-        return decrypt(value[len(SEALED_PREFIX):])
+        return _readable_or_marked(value[len(SEALED_PREFIX):])
     return value
 
 
@@ -173,10 +218,28 @@ def _map_personal(data, change, personal=False):
 
 
 def seal_personal_data(payload):
-    """A copy of `payload` whose personal values (any depth) are sealed."""
-    return _map_personal(
-        payload, lambda value: value if value.startswith(SEALED_PREFIX) else seal(value)
-    )
+    """A copy of `payload` whose personal values (any depth) are sealed.
+
+    Without any donor key they are dropped, never stored in plain text: the event, and
+    the money it moves, is still recorded (and the operator told which variable to set).
+    """
+    dropped = []
+
+    def change(value):
+        if value.startswith(SEALED_PREFIX):
+            return value
+        try:
+            return seal(value)
+        except DonorKeyError:
+            dropped.append(value)
+            return ""
+
+    sealed = _map_personal(payload, change)
+    if dropped:
+        logger.error("SAMIZDAT_DONOR_KEYS is not set: %d personal value(s) of a provider "
+                     "event were dropped, not stored; the payment itself is recorded. "
+                     "Generate a key with `manage.py generate_donor_key`.", len(dropped))
+    return sealed
 
 
 def reseal_personal_data(payload):

@@ -29,6 +29,9 @@ class Dashboard:
     canceled_pledges: int
     revenue: list
     left_out: tuple
+    mismatched_contributions: int = 0
+    mismatched_pledges: int = 0
+    reconciliations: tuple = ()  # the last ReconciliationRun of each provider
 
 
 def months_back(now, count):
@@ -55,7 +58,8 @@ def monthly_revenue(now, goal, count=12):
         LedgerEntry.objects.filter(
             occurred_at__gte=starts[0],
             occurred_at__lt=end,
-            kind__in=[LedgerEntry.Kind.PAYMENT, LedgerEntry.Kind.REFUND, LedgerEntry.Kind.DISPUTE],
+            kind__in=[LedgerEntry.Kind.PAYMENT, LedgerEntry.Kind.REFUND, LedgerEntry.Kind.DISPUTE,
+                      LedgerEntry.Kind.REINSTATED],
         )
         .annotate(month=TruncMonth("occurred_at"))
         .values("month", "currency")
@@ -75,8 +79,17 @@ def monthly_revenue(now, goal, count=12):
     return revenue, left_out
 
 
+def last_reconciliations():
+    """The latest reconcile_provider result for each provider it has run for."""
+    from .models import ReconciliationRun
+
+    aliases = sorted(set(ReconciliationRun.objects.order_by().values_list("provider",
+                                                                          flat=True)))
+    return tuple(ReconciliationRun.objects.filter(provider=alias).first() for alias in aliases)
+
+
 def build_dashboard(now=None, goal=None):
-    from .models import Pledge
+    from .models import Contribution, Pledge
 
     now = now or timezone.now()
     goal = goal or current_goal()
@@ -93,4 +106,8 @@ def build_dashboard(now=None, goal=None):
         ).count(),
         revenue=revenue,
         left_out=tuple(sorted(left_out | set(progress.left_out))),
+        mismatched_contributions=Contribution.objects.filter(
+            status=Contribution.Status.MISMATCH).count(),
+        mismatched_pledges=Pledge.objects.filter(amount_mismatch=True).count(),
+        reconciliations=last_reconciliations(),
     )

@@ -189,7 +189,8 @@ def one_off_amounts(start, end):
             contribution__isnull=False,
             occurred_at__gte=start,
             occurred_at__lt=end,
-            kind__in=[LedgerEntry.Kind.PAYMENT, LedgerEntry.Kind.REFUND, LedgerEntry.Kind.DISPUTE],
+            kind__in=[LedgerEntry.Kind.PAYMENT, LedgerEntry.Kind.REFUND, LedgerEntry.Kind.DISPUTE,
+                      LedgerEntry.Kind.REINSTATED],
         )
         .values("currency")
         .annotate(total=Sum("amount_minor"))

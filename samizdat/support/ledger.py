@@ -7,6 +7,7 @@ events gives the same state whatever order they arrived in. `check_ledger`
 runs the same derivation over everything and reports any difference.
 """
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -17,16 +18,21 @@ from . import events as signals
 from .models import Contribution, LedgerEntry, Pledge, ProviderEvent
 from .providers.base import get_provider
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "DerivedState",
     "append_facts",
     "derive_state",
     "net_minor",
+    "payment_differs",
     "refresh_state",
     "totals",
 ]
 
-LEDGER_KINDS = {"payment", "refund", "dispute", "fee"}
+LEDGER_KINDS = {"payment", "refund", "dispute", "reinstated", "fee"}
+# Money in: stored positive. Every other ledger kind is money out, stored negative.
+INCOMING_KINDS = {"payment", "reinstated"}
 # At one and the same timestamp, facts apply in this order.
 _PRIORITY = {
     "activated": 0, "payment": 1, "changed": 2, "status": 3, "payment_failed": 4,
@@ -52,13 +58,24 @@ class DerivedState:
     paid_at: object = None
     activated_at: object = None
     canceled_at: object = None
+    mismatch: bool = False
+
+
+def _refunded_already(subject, fact):
+    """What the ledger holds as refunded for the payment a cumulative refund fact is about."""
+    total = subject.ledger_entries.filter(
+        kind="refund", source_ref=fact.source_ref or fact.payment_ref,
+    ).aggregate(total=Sum("amount_minor"))["total"] or 0
+    return -total
 
 
 def append_facts(subject, event, facts):
     """Append the ledger entries an event's facts call for; skip ones already recorded.
 
     A provider may report one payment in two events (Stripe's invoice.paid and
-    a checkout completion); provider_ref deduplicates them. Callers hold the
+    a checkout completion); provider_ref deduplicates them. A cumulative refund
+    (a running total for one payment) records only what the ledger does not hold
+    yet for that payment, so every later partial refund is kept. Callers hold the
     subject's row lock.
     """
     new_entries = []
@@ -70,9 +87,13 @@ def append_facts(subject, event, facts):
         if fact.provider_ref and existing.filter(provider_ref=fact.provider_ref).exists():
             continue
         magnitude = abs(int(fact.amount_minor))
+        if fact.cumulative:
+            magnitude -= _refunded_already(subject, fact)
+            if magnitude <= 0:
+                continue
         entry = LedgerEntry(
             kind=fact.kind,
-            amount_minor=magnitude if fact.kind == "payment" else -magnitude,
+            amount_minor=magnitude if fact.kind in INCOMING_KINDS else -magnitude,
             currency=(fact.currency or subject.currency).upper(),
             event=event,
             provider=event.provider,
@@ -114,16 +135,32 @@ def derive_state(subject):
     return _derive_contribution(subject, entries)
 
 
+def payment_differs(subject, payments, amounts):
+    """True if a payment is in another currency than the subject's, or if what was paid
+    is not what was asked: for a gift the sum of its payments against its amount (a
+    second payment is a difference too), for a plan each payment against the amounts
+    the plan has had (`amounts`)."""
+    if any(e.currency != subject.currency for e in payments):
+        return True
+    if isinstance(subject, Pledge):
+        return any(e.amount_minor not in amounts for e in payments)
+    return sum(e.amount_minor for e in payments) != subject.amount_minor
+
+
 def _derive_contribution(contribution, entries):
     payments = [e for e in entries if e.kind == "payment"]
     paid = sum(e.amount_minor for e in payments)
     refunded = -sum(e.amount_minor for e in entries if e.kind == "refund")
+    # A won dispute gives back what the dispute took: only an open or lost one counts.
+    disputed = -sum(e.amount_minor for e in entries if e.kind in {"dispute", "reinstated"})
     paid_at = min((e.occurred_at for e in payments), default=None)
-    if any(e.kind == "dispute" for e in entries):
+    if disputed > 0:
         return DerivedState(Contribution.Status.DISPUTED, paid_at=paid_at)
     if refunded and refunded >= paid:
         return DerivedState(Contribution.Status.REFUNDED, paid_at=paid_at)
     if paid > 0:
+        if payment_differs(contribution, payments, {contribution.amount_minor}):
+            return DerivedState(Contribution.Status.MISMATCH, paid_at=paid_at, mismatch=True)
         return DerivedState(Contribution.Status.PAID, paid_at=paid_at)
     status = Contribution.Status.PENDING
     for _when, fact in _sorted_facts(contribution):
@@ -138,9 +175,11 @@ def _derive_pledge(pledge, entries):
     status = Pledge.Status.PENDING
     amount, frequency = None, None
     activated_at = canceled_at = None
+    plan_amounts = {pledge.asked_amount_minor or pledge.amount_minor, pledge.amount_minor}
     for when, fact in _sorted_facts(pledge):
         if fact.amount_minor and fact.kind in {"status", "changed"}:
             amount = int(fact.amount_minor)
+            plan_amounts.add(amount)
         if fact.frequency and fact.kind in {"status", "changed"}:
             frequency = fact.frequency
         if status == Pledge.Status.CANCELED:
@@ -162,11 +201,13 @@ def _derive_pledge(pledge, entries):
             activated_at = when
         if status == Pledge.Status.CANCELED:
             canceled_at = when
-    if any(e.kind == "payment" for e in entries) and status == Pledge.Status.PENDING:
+    payments = [e for e in entries if e.kind == "payment"]
+    if payments and status == Pledge.Status.PENDING:
         status = Pledge.Status.ACTIVE
-        activated_at = min(e.occurred_at for e in entries if e.kind == "payment")
+        activated_at = min(e.occurred_at for e in payments)
     return DerivedState(status, amount, frequency, activated_at=activated_at,
-                        canceled_at=canceled_at)
+                        canceled_at=canceled_at,
+                        mismatch=payment_differs(pledge, payments, plan_amounts))
 
 
 def refresh_state(subject, new_entries=()):
@@ -182,8 +223,14 @@ def refresh_state(subject, new_entries=()):
             subject.frequency = state.frequency
         subject.activated_at = state.activated_at
         subject.canceled_at = state.canceled_at
-        fields += ["amount_minor", "frequency", "activated_at", "canceled_at"]
+        if subject.amount_mismatch != state.mismatch:
+            _log_mismatch(subject, state.mismatch)
+        subject.amount_mismatch = state.mismatch
+        fields += ["amount_minor", "frequency", "activated_at", "canceled_at",
+                   "amount_mismatch"]
     else:
+        if state.status == Contribution.Status.MISMATCH and old_status != state.status:
+            _log_mismatch(subject, True)
         subject.paid_at = state.paid_at
         fields.append("paid_at")
     subject.save(update_fields=fields)
@@ -191,26 +238,43 @@ def refresh_state(subject, new_entries=()):
     return state
 
 
+def _log_mismatch(subject, differs):
+    if differs:
+        logger.warning("%s %s: a payment differs from the amount or currency asked; "
+                       "marked for staff", type(subject).__name__, subject.reference)
+
+
+def _send(signal, sender, **kwargs):
+    """Send a money signal to every receiver; one that fails is logged and the others
+    still run. It runs after the commit: the money is recorded whatever happens here,
+    and the provider's delivery must not be answered with an error for it."""
+    for receiver, error in signal.send_robust(sender, **kwargs):
+        if error is not None:
+            logger.error("after-commit step %s failed (%s); the money is recorded",
+                         getattr(receiver, "__qualname__", receiver), type(error).__name__,
+                         exc_info=error)
+
+
+def _after_commit(signal, sender, **kwargs):
+    transaction.on_commit(lambda: _send(signal, sender, **kwargs), robust=True)
+
+
 def _announce(subject, old_status, new_entries):
     new_status = subject.status
     for entry in new_entries:
         if entry.kind == "payment":
-            transaction.on_commit(
-                lambda entry=entry: signals.payment_recorded.send(LedgerEntry, entry=entry)
-            )
+            _after_commit(signals.payment_recorded, LedgerEntry, entry=entry)
     if old_status == new_status:
         return
     if isinstance(subject, Pledge):
         if new_status == Pledge.Status.PAST_DUE:
-            transaction.on_commit(lambda: signals.renewal_failed.send(Pledge, pledge=subject))
+            _after_commit(signals.renewal_failed, Pledge, pledge=subject)
         elif new_status == Pledge.Status.CANCELED:
-            transaction.on_commit(lambda: signals.pledge_canceled.send(Pledge, pledge=subject))
+            _after_commit(signals.pledge_canceled, Pledge, pledge=subject)
         elif new_status == Pledge.Status.ACTIVE and old_status == Pledge.Status.PENDING:
-            transaction.on_commit(lambda: signals.pledge_activated.send(Pledge, pledge=subject))
+            _after_commit(signals.pledge_activated, Pledge, pledge=subject)
     elif new_status in {Contribution.Status.REFUNDED, Contribution.Status.DISPUTED}:
-        transaction.on_commit(
-            lambda: signals.contribution_refunded.send(Contribution, contribution=subject)
-        )
+        _after_commit(signals.contribution_refunded, Contribution, contribution=subject)
 
 
 def totals(entries=None):

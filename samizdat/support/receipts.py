@@ -7,6 +7,7 @@ is kept per payment (ReceiptDelivery): `claim` before sending, and
 `pending_entries` for the ones a dead worker or a refusing mail server left.
 """
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,6 +23,8 @@ from .emails import absolute_url, supporter_language
 from .money import format_money
 
 RECEIPT_SALT = "samizdat.support.receipt"
+
+logger = logging.getLogger(__name__)
 
 
 def receipt_link_days():
@@ -77,7 +80,15 @@ def receipt_context(entry, language=None):
 
 
 def recipient(entry):
-    return entry.subject.email if entry.subject else ""
+    """The address a payment's receipt goes to; "" when there is none, or when no donor
+    key can read it (then no receipt is sent, and the log says why)."""
+    from .crypto import UNREADABLE_HELP, UnreadableEmail
+
+    email = entry.subject.email if entry.subject else ""
+    if isinstance(email, UnreadableEmail):
+        logger.warning("Receipt for ledger payment %s not sent: the donor's address cannot "
+                       "be read: %s", entry.pk, UNREADABLE_HELP)
+    return email
 
 
 def lease_seconds():

@@ -160,11 +160,13 @@ class PledgeViewSet(FundraisingModelViewSet):
         Column("amount", label=_("Amount"), accessor=_amount),
         "frequency",
         "status",
+        "amount_mismatch",
         "provider",
         DateColumn("created_at", label=_("Created")),
         DateColumn("canceled_at", label=_("Canceled")),
     ]
-    list_filter = ["status", "frequency", "currency", "provider", "created_at"]
+    list_filter = ["status", "amount_mismatch", "frequency", "currency", "provider",
+                   "created_at"]
     list_export = [
         "reference", "email", "amount", "currency", "frequency", "status", "provider",
         "created_at", "activated_at", "canceled_at", "cancel_reason",
@@ -172,8 +174,8 @@ class PledgeViewSet(FundraisingModelViewSet):
     export_headings = {"email": _("E-mail"), "amount": _("Amount per period")}
     export_filename = "pledges"
     inspect_view_fields = [
-        "reference", "status", "frequency", "amount_minor", "currency", "provider", "language",
-        "created_at", "activated_at", "canceled_at", "cancel_reason",
+        "reference", "status", "amount_mismatch", "frequency", "amount_minor", "currency",
+        "provider", "language", "created_at", "activated_at", "canceled_at", "cancel_reason",
     ]
 
 

@@ -16,11 +16,11 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from . import ledger
-from .crypto import seal_personal_data
+from .crypto import DonorKeyError, seal_personal_data
 from .models import Contribution, LedgerEntry, Pledge, ProviderEvent, Supporter
 from .providers.base import InvalidEvent, check_facts, get_provider
 
-__all__ = ["apply_event", "receive", "record_event", "resolve_subject"]
+__all__ = ["apply_event", "apply_waiting", "receive", "record_event", "resolve_subject"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,9 @@ def receive(alias, delivery):
             record, created = record_event(alias, parsed)
             if record.applied_at is None:
                 apply_event(record)
+            elif record.outcome == ProviderEvent.Outcome.APPLIED:
+                # The first delivery may have died between its commit and its sweep.
+                _retry_waiting(alias, _subject_keys(record))
             return 200, "ok" if created else "duplicate"
         except OperationalError as exc:
             # SQLite can report a busy database at once instead of waiting. Try
@@ -78,12 +81,16 @@ def receive(alias, delivery):
 
 
 def record_event(alias, parsed):
-    """Store a verified event once per (provider, id); returns (record, created)."""
+    """Store a verified event once per (provider, id); returns (record, created).
+
+    Only the provider's allowlisted fields are kept, and personal values among them
+    are sealed (support/crypto.py)."""
+    payload = seal_personal_data(get_provider(alias).stored_payload(parsed.payload))
     try:
         with transaction.atomic():
             record = ProviderEvent.objects.create(
                 provider=alias, event_id=parsed.id, type=parsed.type,
-                payload=seal_personal_data(parsed.payload), occurred_at=parsed.occurred_at,
+                payload=payload, occurred_at=parsed.occurred_at,
             )
             return record, True
     except IntegrityError:
@@ -190,7 +197,13 @@ def _link_references(subject, facts):
                 setattr(subject, name, value)
                 changed.append(name)
         if fact.email and subject.supporter_id is None:
-            subject.supporter = Supporter.objects.for_email(fact.email.strip())
+            try:
+                subject.supporter = Supporter.objects.for_email(fact.email.strip())
+            except DonorKeyError as exc:
+                # The money is recorded all the same; only the address is not kept.
+                logger.error("%s %s: the payer's address is not stored: %s",
+                             type(subject).__name__, subject.reference, exc)
+                continue
             changed.append("supporter")
     if changed:
         subject.save(update_fields=sorted(set(changed)))
@@ -204,6 +217,40 @@ def _fact_keys(facts):
     for fact in facts:
         keys |= {fact.subscription_ref, fact.payment_ref, fact.source_ref, fact.customer_ref}
     return keys - {""}
+
+
+def _subject_keys(record):
+    """The provider ids of an applied event's contribution or pledge, by which events
+    waiting for it find it."""
+    subject = record.contribution or record.pledge
+    if subject is None:
+        return set()
+    keys = {getattr(subject, name, "") for name in
+            ("subscription_ref", "payment_ref", "customer_ref")}
+    for source, ref in subject.ledger_entries.filter(kind="payment").values_list(
+            "source_ref", "provider_ref"):
+        keys |= {source, ref}
+    return keys - {""}
+
+
+def apply_waiting(alias):
+    """Apply every waiting event of a provider whose contribution or pledge can now be
+    found (the periodic job `apply_waiting_events`: a safety net for a delivery that
+    stopped between its commit and its own sweep). Returns (applied, still waiting)."""
+    applied = 0
+    waiting = ProviderEvent.objects.filter(
+        provider=alias, outcome=ProviderEvent.Outcome.WAITING, applied_at__isnull=True,
+    ).order_by("occurred_at", "pk")
+    for record in waiting.iterator():
+        outcome, keys = _apply(record)
+        if outcome == ProviderEvent.Outcome.APPLIED:
+            applied += 1
+            if keys:
+                _retry_waiting(alias, keys)
+    still = ProviderEvent.objects.filter(
+        provider=alias, outcome=ProviderEvent.Outcome.WAITING, applied_at__isnull=True,
+    ).count()
+    return applied, still
 
 
 def _retry_waiting(alias, keys):

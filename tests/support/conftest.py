@@ -25,6 +25,18 @@ def _providers(settings):
 
 
 @pytest.fixture
+def stripe_events(settings):
+    """Stripe configured for signed events only: its API address answers nothing."""
+    settings.SAMIZDAT_PAYMENT_PROVIDERS = {
+        "stripe": {
+            "BACKEND": "samizdat.support.providers.stripe.StripeProvider",
+            "OPTIONS": {"SECRET_KEY": "sk_test_samizdat", "API_BASE": "http://127.0.0.1:9",
+                        "WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET},
+        },
+    }
+
+
+@pytest.fixture
 def demo():
     from samizdat.support.providers.base import get_provider
 

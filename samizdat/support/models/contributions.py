@@ -9,7 +9,7 @@ import secrets
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ..crypto import EncryptedEmailField, blind_index
+from ..crypto import EncryptedEmailField, UnreadableEmail, blind_index
 
 __all__ = [
     "Contribution",
@@ -83,6 +83,10 @@ class Supporter(models.Model):
         return f"supporter {self.pk}"
 
     def save(self, *args, **kwargs):
+        if isinstance(self.email, UnreadableEmail):
+            # No key reads it: keep the token and its index as they are (crypto.py).
+            super().save(*args, **kwargs)
+            return
         self.email = (self.email or "").strip()
         self.email_index = blind_index(self.email)
         update_fields = kwargs.get("update_fields")
@@ -101,6 +105,8 @@ class Contribution(models.Model):
         CANCELED = "canceled", _("Abandoned")
         REFUNDED = "refunded", _("Refunded")
         DISPUTED = "disputed", _("Disputed")
+        # Money arrived, but not the amount or currency asked for: staff must look.
+        MISMATCH = "mismatch", _("Amount differs")
 
     reference = models.CharField(_("reference"), max_length=24, unique=True, default=new_reference)
     supporter = models.ForeignKey(
@@ -181,6 +187,14 @@ class Pledge(models.Model):
     variant = models.CharField(_("variant"), max_length=64, blank=True)
     language = models.CharField(_("language"), max_length=8, blank=True)
     cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
+    # What the reader asked for at checkout; amount_minor follows the provider's plan.
+    asked_amount_minor = models.PositiveBigIntegerField(
+        _("amount asked at checkout (minor units)"), null=True, blank=True, editable=False
+    )
+    # A payment arrived that is not the plan's amount or currency (support/ledger.py).
+    amount_mismatch = models.BooleanField(
+        _("payment differs from plan"), default=False, db_index=True
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
@@ -194,6 +208,14 @@ class Pledge(models.Model):
     def __str__(self):
         amount = f"{self.amount_minor} {self.currency}/{self.frequency}"
         return f"{self.reference} {amount} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        if self.asked_amount_minor is None and self.amount_minor:
+            self.asked_amount_minor = self.amount_minor
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "asked_amount_minor"}
+        super().save(*args, **kwargs)
 
     @property
     def email(self):
@@ -255,13 +277,16 @@ class LedgerEntryQuerySet(models.QuerySet):
 class LedgerEntry(models.Model):
     """One movement of money as the provider reported it. Appended, never edited.
 
-    Signed amounts: payments positive; refunds, disputes and fees negative.
+    Signed amounts: payments and reinstated disputes positive; refunds, disputes and
+    fees negative.
     """
 
     class Kind(models.TextChoices):
         PAYMENT = "payment", _("Payment")
         REFUND = "refund", _("Refund")
         DISPUTE = "dispute", _("Dispute")
+        # A dispute the outlet won: the provider gave the disputed funds back.
+        REINSTATED = "reinstated", _("Dispute won")
         FEE = "fee", _("Fee")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)

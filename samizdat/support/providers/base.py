@@ -33,6 +33,7 @@ __all__ = [
     "CheckoutUrls",
     "Fact",
     "InvalidEvent",
+    "Movement",
     "ParsedEvent",
     "PaymentProvider",
     "ProviderError",
@@ -41,6 +42,7 @@ __all__ = [
     "event_id_and_type",
     "event_time",
     "get_provider",
+    "keep_fields",
     "minor_units",
     "parse_event_body",
     "provider_timeout",
@@ -49,7 +51,7 @@ __all__ = [
 # More than any real gift in minor units (ten billion dollars); a bigger one is malformed.
 MAX_AMOUNT_MINOR = 10**12
 MAX_JSON_DEPTH = 64
-MONEY_FACTS = {"payment", "refund", "dispute", "fee"}
+MONEY_FACTS = {"payment", "refund", "dispute", "reinstated", "fee"}
 
 
 class InvalidEvent(Exception):
@@ -156,6 +158,29 @@ def check_facts(facts):
     return facts
 
 
+SCALARS = (str, int, float, bool, type(None))
+
+
+def keep_fields(data, spec):
+    """A copy of `data` with only the fields `spec` names: the allowlist of what the ledger
+    reads from a provider's event, so nothing else the provider sends (invoice links, tax
+    ids, free-text comments) is ever stored.
+
+    spec: {name: True | {…} | [{…}]}. True keeps a plain value, or only the id of an
+    expanded object; a dict keeps those fields of an object; [spec] does so for each item
+    of a list.
+    """
+    if isinstance(spec, list):
+        return [keep_fields(item, spec[0]) for item in data] if isinstance(data, list) else None
+    if isinstance(spec, dict):
+        if not isinstance(data, dict):
+            return None
+        return {key: keep_fields(data[key], rule) for key, rule in spec.items() if key in data}
+    if isinstance(data, dict):
+        return {"id": data["id"]} if isinstance(data.get("id"), str) else None
+    return data if isinstance(data, SCALARS) else None
+
+
 def provider_timeout():
     """Seconds to wait for a provider's API before telling the reader it did not answer."""
     return float(getattr(settings, "SAMIZDAT_PROVIDER_TIMEOUT", 10))
@@ -181,8 +206,10 @@ class ParsedEvent:
 class Fact:
     """One provider-neutral consequence of an event.
 
-    kind: "activated" | "payment" | "payment_failed" | "refund" | "dispute" | "fee"
-          | "declined" | "abandoned" | "status" | "canceled" | "changed"
+    kind: "activated" | "payment" | "payment_failed" | "refund" | "dispute" | "reinstated"
+          | "fee" | "declined" | "abandoned" | "status" | "canceled" | "changed"
+    cumulative: the amount is a running total for the payment `source_ref` (Stripe's
+    `amount_refunded`); the ledger records only the part it does not hold yet.
     The target is found by the first key that matches: our `reference`, then
     the provider's subscription, payment or customer reference, then a
     `source_ref` already on a ledger payment (refunds and disputes).
@@ -201,6 +228,24 @@ class Fact:
     frequency: str = ""
     email: str = ""
     links: dict = field(default_factory=dict)
+    cumulative: bool = False
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One movement of money as a provider's own records show it, for reconciliation.
+
+    kind: a ledger kind ("payment", "refund", "dispute", "reinstated"); amount_minor is
+    signed as in the ledger. `keys` are the provider ids a ledger entry of that kind may
+    carry as its provider_ref or source_ref; every entry that carries one is compared
+    (so a Stripe charge's refunds are compared as one total).
+    """
+
+    kind: str
+    keys: frozenset
+    amount_minor: int
+    currency: str
+    label: str
 
 
 class PaymentProvider:
@@ -248,6 +293,18 @@ class PaymentProvider:
 
     def handles(self, event_type):
         return False
+
+    def list_movements(self, since):
+        """The provider's own record of the money that moved since `since` (a datetime),
+        as Movements; None means the provider keeps none apart from the events it sent
+        us, and those are compared instead (support/reconcile.py)."""
+        return None
+
+    def stored_payload(self, payload):
+        """What of a verified event's payload is stored: by default all of it (an event
+        this site made itself). A provider whose events carry more than the ledger needs
+        overrides this with an allowlist (see keep_fields)."""
+        return payload
 
     def apply(self, record):
         """Apply a stored ProviderEvent through the ledger (idempotent)."""
