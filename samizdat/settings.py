@@ -200,6 +200,24 @@ TASKS = {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# Our db_worker (news/worker.py) beats every lease/6 s; a task RUNNING longer than the
+# lease under a worker that stopped beating is taken back: queued again if it is listed
+# here (task path -> keyword arguments that, when true, make a second run unsafe),
+# marked failed otherwise. Keep the lease above the longest database outage you expect.
+SAMIZDAT_WORKER_LEASE_SECONDS = float(os.environ.get("SAMIZDAT_WORKER_LEASE_SECONDS", "60"))
+SAMIZDAT_TASKS_RERUN_IF_WORKER_DIES = {
+    # Claims the payment's ReceiptDelivery first: a second run sends nothing while the
+    # claim holds, send_pending_receipts takes over after it. A copy a supporter asked
+    # for (again=True) has no claim, so it is not run twice.
+    "samizdat.support.tasks.send_receipt": ("again",),
+    # Locks its folder and writes what changed; a second run redoes the same export.
+    "samizdat.mirrors.tasks.export_and_publish": (),
+    # Wagtail's own: recomputing an index or focal point, purging or deleting again.
+    "wagtail.tasks.update_reference_index_task": (),
+    "wagtail.tasks.delete_file_from_storage_task": (),
+    "wagtail.images.tasks.set_image_focal_point_task": (),
+    "wagtail.contrib.frontend_cache.tasks.purge_urls_from_cache_task": (),
+}
 
 # --- E-mail ---------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -330,3 +330,24 @@ class PeriodicJobRun(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class WorkerHeartbeat(models.Model):
+    """When each task worker last said it was alive (news/worker.py).
+
+    A task RUNNING under a worker whose heartbeat is older than the lease has lost
+    its worker (killed, host gone): another worker puts it back in the queue, or
+    marks it failed if running it twice is not safe.
+    """
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("task worker heartbeat")
+
+    def __str__(self):
+        return self.worker_id
