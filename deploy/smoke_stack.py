@@ -24,6 +24,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,11 @@ class Stack:
     postgres_url: str
     processes: dict = field(default_factory=dict)
     logs: list = field(default_factory=list)
+    # Restarted when they exit, as systemd's Restart=always does: name -> argv factory.
+    supervised: dict = field(default_factory=dict)
+    restarts: dict = field(default_factory=dict)
+    _supervisor: threading.Thread = None
+    _stopping: threading.Event = field(default_factory=threading.Event)
 
     host = "localhost"
 
@@ -80,10 +86,31 @@ class Stack:
         self._spawn(name, [GUNICORN, "-c", str(DEPLOY / "gunicorn.conf.py")], env)
         wait_for(lambda: self.get_direct(port, "/privacy/")[0] == 200, f"{name} on {port}")
 
-    def start_worker(self, name="worker"):
-        return self._spawn(name, [PYTHON, "manage.py", "db_worker", "--interval", "0.2",
-                                  "--no-reload", "--no-startup-delay",
-                                  "--worker-id", f"smoke-{name}-{secrets.token_hex(4)}"])
+    def start_worker(self, name="worker", supervise=True):
+        """A task worker; supervised (restarted 1 s after it exits) unless told not to."""
+        def argv():
+            return [PYTHON, "manage.py", "db_worker", "--interval", "0.2", "--no-reload",
+                    "--no-startup-delay", "--worker-id", f"smoke-{name}-{secrets.token_hex(4)}"]
+
+        proc = self._spawn(name, argv())
+        if supervise:
+            self.supervised[name] = argv
+            if self._supervisor is None:
+                self._supervisor = threading.Thread(target=self._supervise, daemon=True)
+                self._supervisor.start()
+        return proc
+
+    def _supervise(self):
+        while not self._stopping.wait(0.25):
+            for name, argv in list(self.supervised.items()):
+                proc = self.processes.get(name)
+                if proc is None or proc.poll() is None:
+                    continue
+                time.sleep(1)  # systemd's RestartSec
+                if self._stopping.is_set() or name not in self.supervised:
+                    return
+                self.restarts[name] = self.restarts.get(name, 0) + 1
+                self._spawn(name, argv())
 
     def start_nginx(self):
         self._spawn("nginx", ["nginx", "-c", str(self.run_dir / "nginx.conf"),
@@ -91,6 +118,7 @@ class Stack:
         wait_for(lambda: self.get("/privacy/")[0] == 200, "nginx")
 
     def stop_process(self, name, sig=signal.SIGTERM, timeout=20):
+        self.supervised.pop(name, None)
         proc = self.processes.pop(name, None)
         if proc is None or proc.poll() is not None:
             return
@@ -102,10 +130,18 @@ class Stack:
             proc.wait(10)
 
     def kill_process(self, name):
-        """SIGKILL: the process gets no chance to finish anything."""
+        """SIGKILL: the process gets no chance to finish anything (and stays down)."""
         self.stop_process(name, signal.SIGKILL)
 
+    def crash_process(self, name):
+        """SIGKILL, as the OOM killer would: a supervised process comes back by itself."""
+        proc = self.processes[name]
+        proc.kill()
+        proc.wait(10)
+        return proc.pid
+
     def stop(self):
+        self._stopping.set()
         for name in list(self.processes):
             self.stop_process(name, signal.SIGQUIT if name == "nginx" else signal.SIGTERM)
         for log in self.logs:
@@ -261,6 +297,8 @@ def start(ports=None, database="samizdat_smoke", postgres_url="postgres://postgr
         "LOG_LEVEL": "WARNING",
         "PYTHONDONTWRITEBYTECODE": "1",
         "SAMIZDAT_TRUSTED_PROXIES": "1",
+        # A killed worker's task is taken back after this many seconds (default 60).
+        "SAMIZDAT_WORKER_LEASE_SECONDS": "10",
     })
     env.update(extra_env or {})
     stack = Stack(run_dir=run_dir, env=env, ports=ports, database=database,

@@ -337,11 +337,14 @@ if env_bool("SAMIZDAT_DEMO_PAYMENTS", not STRIPE_SECRET_KEY):
 SAMIZDAT_PAYMENT_PROVIDERS["bank_transfer"] = {
     "BACKEND": "samizdat.support.providers.bank_transfer.BankTransferProvider",
 }
-# A provider's API gets this many seconds per request (checkout start, plan
-# changes) and this many retries on a network error or 5xx, under one
-# idempotency key; worst case (retries + 1) x timeout + 1 s stays well inside
-# gunicorn's 30 s (docs/payments.md, "When the provider fails").
+# A provider's API call gets SAMIZDAT_PROVIDER_RETRIES retries on a network error or
+# 5xx, under one idempotency key, and SAMIZDAT_PROVIDER_TIMEOUT seconds in all, retries
+# included (support/providers/deadline_http.py); all calls of one web request together
+# stop after SAMIZDAT_PROVIDER_REQUEST_SECONDS, which must stay below gunicorn's
+# timeout (docs/payments.md, "When the provider fails").
 SAMIZDAT_PROVIDER_TIMEOUT = float(os.environ.get("SAMIZDAT_PROVIDER_TIMEOUT", "10"))
+SAMIZDAT_PROVIDER_REQUEST_SECONDS = float(
+    os.environ.get("SAMIZDAT_PROVIDER_REQUEST_SECONDS", "20"))
 SAMIZDAT_PROVIDER_RETRIES = int(os.environ.get("SAMIZDAT_PROVIDER_RETRIES", "1"))
 # Checkout starts allowed per (count, seconds), per client address (kept only
 # as a keyed hash in the cache), per e-mail and for the whole site; the

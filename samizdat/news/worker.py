@@ -109,6 +109,18 @@ def release_orphans(now=None):
     return counts
 
 
+def release_leftovers(worker_id):
+    """At start: tasks still RUNNING under this worker id were left by an earlier
+    process with the same id (a fixed --worker-id), which is dead."""
+    counts = {}
+    with transaction.atomic():
+        for task in DBTaskResult.objects.running().select_for_update(skip_locked=True):
+            if task.worker_ids and task.worker_ids[-1] == worker_id:
+                status = release(task, f"worker {worker_id} restarted while running it")
+                counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
 def _close_connection():
     """Drop this thread's connection, broken or not; the next query opens a new one."""
     try:
@@ -179,6 +191,7 @@ class ResilientWorker(Worker):
             while True:
                 try:
                     if heartbeat.ident is None:
+                        release_leftovers(self.worker_id)
                         beat(self.worker_id, heartbeat.started_at)
                         heartbeat.start()
                     self.settle()

@@ -12,3 +12,14 @@ class SupportConfig(AppConfig):
 
         connect_signals()
         connect_post_migrate(self)
+        connect_provider_budget()
+
+
+def connect_provider_budget():
+    """Provider calls of one web request share one deadline (providers/deadline_http.py)."""
+    from django.core.signals import request_finished, request_started
+
+    from .providers.deadline_http import end_request_budget, start_request_budget
+
+    request_started.connect(start_request_budget, dispatch_uid="support.provider_budget")
+    request_finished.connect(end_request_budget, dispatch_uid="support.provider_budget")

@@ -4,6 +4,8 @@ Registered without `deploy=True`, so `migrate`, `runserver`, `check` and every
 management command that runs checks stop with the error, not only `check --deploy`.
 """
 
+import os
+
 from django.conf import settings
 from django.core.checks import Error, register
 
@@ -31,3 +33,19 @@ def check_donor_keys(app_configs=None, **kwargs):
     except DonorKeyError as exc:
         errors.append(Error(str(exc), id="samizdat_support.E003"))
     return errors
+
+
+@register("samizdat_support", deploy=True)
+def check_provider_deadline(app_configs=None, **kwargs):
+    """A provider that hangs must get the reader our "slow" page, not a killed worker.
+    GUNICORN_TIMEOUT is read from the same environment file as deploy/gunicorn.conf.py."""
+    budget = float(getattr(settings, "SAMIZDAT_PROVIDER_REQUEST_SECONDS", 20))
+    gunicorn = float(os.environ.get("GUNICORN_TIMEOUT", "30"))
+    if budget + 5 > gunicorn:
+        return [Error(
+            f"SAMIZDAT_PROVIDER_REQUEST_SECONDS ({budget:g}) leaves less than 5 s of "
+            f"gunicorn's timeout (GUNICORN_TIMEOUT={gunicorn:g}): a slow payment provider "
+            "would get web workers killed and readers a bare error page.",
+            hint="Lower SAMIZDAT_PROVIDER_REQUEST_SECONDS or raise GUNICORN_TIMEOUT.",
+            id="samizdat_support.E004")]
+    return []

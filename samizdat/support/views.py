@@ -138,7 +138,12 @@ def contribute(request):
     try:
         _subject, url = start_checkout(data, provider, get_language(), request.build_absolute_uri)
     except ProviderError as exc:
-        return _render_method_choice(request, options, data, message=exc.message, status=502)
+        # 503 unreachable, 504 too slow: the same page with the choices kept, and a hint
+        # for whoever retries when to do it.
+        response = _render_method_choice(request, options, data, message=exc.message,
+                                         status=exc.status)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     return redirect(url)
 
 

@@ -91,7 +91,7 @@ def test_stripe_refusal_tells_the_reader_and_keeps_the_gift_pending(client, stri
     stripe_recorder.responses[("POST", "/v1/checkout/sessions")] = (
         400, {"error": {"type": "invalid_request_error", "message": "No such thing"}})
     response = _start(client)
-    assert response.status_code == 502
+    assert response.status_code == 503
     assert "Nothing was charged" in response.content.decode()
     # Kept for a retry of the same form (tests/support/test_checkout_faults.py); no money moved.
     contribution = Contribution.objects.get()

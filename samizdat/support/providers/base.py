@@ -37,6 +37,7 @@ __all__ = [
     "ParsedEvent",
     "PaymentProvider",
     "ProviderError",
+    "ProviderTimeout",
     "all_providers",
     "check_facts",
     "event_id_and_type",
@@ -59,13 +60,30 @@ class InvalidEvent(Exception):
 
 
 class ProviderError(Exception):
-    """The provider refused or could not be reached; `message` is safe to show a reader."""
+    """The provider refused or could not be reached; `message` is safe to show a reader,
+    `status` is the HTTP status of the page that shows it (with Retry-After)."""
+
+    status = 503
+    retry_after = 30
 
     def __init__(self, message=None):
-        self.message = message or _(
-            "The payment service could not be reached. Nothing was charged; please try again."
-        )
+        self.message = message or self.default_message()
         super().__init__(str(self.message))
+
+    def default_message(self):
+        return _("The payment service could not be reached. Nothing was charged; "
+                 "please try again.")
+
+
+class ProviderTimeout(ProviderError):
+    """The provider did not answer within SAMIZDAT_PROVIDER_TIMEOUT seconds."""
+
+    status = 504
+    retry_after = 60
+
+    def default_message(self):
+        return _("The payment service is slow to answer right now. Nothing was charged; "
+                 "please try again in a minute.")
 
 
 def _no_constants(name):

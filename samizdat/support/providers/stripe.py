@@ -24,7 +24,6 @@ from .base import (
     Movement,
     ParsedEvent,
     PaymentProvider,
-    ProviderError,
     event_id_and_type,
     event_time,
     keep_fields,
@@ -32,6 +31,7 @@ from .base import (
     parse_event_body,
     provider_timeout,
 )
+from .deadline_http import DeadlineHTTPClient, provider_error
 
 __all__ = ["HANDLED_EVENTS", "StripeProvider"]
 
@@ -109,7 +109,7 @@ class StripeProvider(PaymentProvider):
 
     @property
     def client(self):
-        """The SDK client: every request bounded by SAMIZDAT_PROVIDER_TIMEOUT seconds, and
+        """The SDK client: every call bounded by SAMIZDAT_PROVIDER_TIMEOUT seconds in all, and
         retried SAMIZDAT_PROVIDER_RETRIES times on a network error, 409 or 5xx (under the
         same idempotency key, so a retry never creates a second object)."""
         api_base = self._option("API_BASE")
@@ -119,7 +119,8 @@ class StripeProvider(PaymentProvider):
             retries = 0 if api_base else getattr(settings, "SAMIZDAT_PROVIDER_RETRIES", 1)
         kwargs = {
             "max_network_retries": int(retries),
-            "http_client": stripe.new_default_http_client(timeout=provider_timeout()),
+            # The whole call, retries included, within the timeout (deadline_http.py).
+            "http_client": DeadlineHTTPClient(timeout=provider_timeout()),
         }
         if api_base:
             kwargs["base_addresses"] = {"api": api_base.rstrip("/")}
@@ -166,7 +167,7 @@ class StripeProvider(PaymentProvider):
                 params=self.checkout_params(subject, urls), options=options
             )
         except stripe.StripeError as exc:
-            raise ProviderError() from exc
+            raise provider_error(exc) from exc
         subject.checkout_ref = session.id
         return session.url
 
@@ -178,7 +179,7 @@ class StripeProvider(PaymentProvider):
         try:
             return self.client.v1.subscriptions.cancel(pledge.subscription_ref)
         except stripe.StripeError as exc:
-            raise ProviderError() from exc
+            raise provider_error(exc) from exc
 
     def change_recurring(self, pledge, amount_minor=None, frequency=None):
         """A new amount or interval from the next period, without proration.
@@ -203,7 +204,7 @@ class StripeProvider(PaymentProvider):
                 "metadata": {REFERENCE_KEY: pledge.reference},
             })
         except stripe.StripeError as exc:
-            raise ProviderError() from exc
+            raise provider_error(exc) from exc
 
     def pause_recurring(self, pledge, resume=False):
         value = "" if resume else {"behavior": "void"}
@@ -212,7 +213,7 @@ class StripeProvider(PaymentProvider):
                 pledge.subscription_ref, params={"pause_collection": value}
             )
         except stripe.StripeError as exc:
-            raise ProviderError() from exc
+            raise provider_error(exc) from exc
 
     # Reconciliation ------------------------------------------------------
     def list_movements(self, since):
