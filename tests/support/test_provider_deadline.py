@@ -155,3 +155,37 @@ def test_check_deploy_refuses_a_provider_budget_that_gunicorn_would_cut_short(
     assert check_provider_deadline() == []
     settings.SAMIZDAT_PROVIDER_REQUEST_SECONDS = 28
     assert [e.id for e in check_provider_deadline()] == ["samizdat_support.E004"]
+
+
+def test_a_connection_close_answer_whose_body_comes_late_is_read_whole(settings, make_pledge):
+    """http.client closes the connection once it has the headers of a "Connection: close"
+    answer; the body that arrives after that must still be read (it once failed with
+    "Bad file descriptor" whenever the body was not already in the buffer)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+
+    def answer():
+        conn, _addr = server.accept()
+        with conn:
+            conn.recv(65536)
+            body = b'{"id": "sub_1", "object": "subscription", "status": "canceled"}'
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body))
+            time.sleep(0.3)  # the client has parsed the headers and closed its side
+            conn.sendall(body)
+
+    threading.Thread(target=answer, daemon=True).start()
+    settings.SAMIZDAT_PAYMENT_PROVIDERS = {
+        "stripe": {
+            "BACKEND": "samizdat.support.providers.stripe.StripeProvider",
+            "OPTIONS": {"SECRET_KEY": "sk_test_samizdat", "MAX_NETWORK_RETRIES": 0,
+                        "API_BASE": f"http://127.0.0.1:{server.getsockname()[1]}"},
+        },
+    }
+    pledge = make_pledge(provider="stripe", subscription_ref="sub_1")
+    try:
+        subscription = get_provider("stripe").cancel_recurring(pledge)
+    finally:
+        server.close()
+    assert subscription["status"] == "canceled"

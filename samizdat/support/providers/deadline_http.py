@@ -16,6 +16,7 @@ client would.
 
 import http.client
 import io
+import socket
 import ssl
 import threading
 import time
@@ -53,21 +54,24 @@ def end_request_budget(sender=None, **kwargs):
     _request.ends = None
 
 
-class _DeadlineReader(io.RawIOBase):
-    """A socket's reads, each given only the time left before the deadline."""
+class _DeadlineReader(socket.SocketIO):
+    """A socket's reads, each given only the time left before the deadline.
+
+    A SocketIO, so the socket counts it as an open reader: http.client closes the
+    connection as soon as it has the headers of a "Connection: close" answer, and
+    the socket must stay open until the body is read.
+    """
 
     def __init__(self, sock, deadline):
-        self.sock, self.deadline = sock, deadline
-
-    def readable(self):
-        return True
+        super().__init__(sock, "rb")
+        self.deadline = deadline
 
     def readinto(self, buffer):
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError("the provider's answer did not arrive in time")
-        self.sock.settimeout(remaining)
-        return self.sock.recv_into(buffer)
+        self._sock.settimeout(remaining)
+        return super().readinto(buffer)
 
 
 class _DeadlineSocket:
@@ -77,6 +81,7 @@ class _DeadlineSocket:
         self.sock, self.deadline = sock, deadline
 
     def makefile(self, mode="rb", *args, **kwargs):
+        self.sock._io_refs += 1  # as socket.makefile does; released by SocketIO.close
         return io.BufferedReader(_DeadlineReader(self.sock, self.deadline))
 
     def sendall(self, data):
