@@ -45,6 +45,8 @@ STRIPE_ENV = {
     "STRIPE_WEBHOOK_SECRET": storm.STRIPE_WEBHOOK_SECRET,
     "STRIPE_API_BASE": "http://127.0.0.1:9",
     "SAMIZDAT_DEMO_PAYMENTS": "1",
+    # Production refuses the demo provider; the bench settings allow it on loopback.
+    "DJANGO_SETTINGS_MODULE": "bench.load_settings",
 }
 
 

@@ -295,6 +295,10 @@ def start(ports=None, database="samizdat_smoke", postgres_url="postgres://postgr
         "MEDIA_ROOT": str(var_dir / "media"),
         "STATICFILES_STORAGE": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
         "LOG_LEVEL": "WARNING",
+        # Production refuses the console backend; nothing here sends mail (port 9: discard).
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": "9",
         "PYTHONDONTWRITEBYTECODE": "1",
         "SAMIZDAT_TRUSTED_PROXIES": "1",
         # A killed worker's task is taken back after this many seconds (default 60).

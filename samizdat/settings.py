@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -29,10 +30,19 @@ def env_list(name, default=""):
 
 
 DEBUG = env_bool("DEBUG", False)
+# Production refuses DEBUG, demo keys, placeholders, weak keys, test mail backends
+# and the demo payment provider (samizdat/production.py, checks samizdat_security.E010+).
+SAMIZDAT_PRODUCTION = env_bool("SAMIZDAT_PRODUCTION", False)
+if SAMIZDAT_PRODUCTION and DEBUG:
+    raise ImproperlyConfigured(
+        "samizdat_security.E010: DEBUG=1 with SAMIZDAT_PRODUCTION=1. Error pages would show "
+        "settings and donor data to anyone, and the demo keys would be used. Set DEBUG=0.")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("SAMIZDAT_PRODUCTION", False):
-        raise RuntimeError("SECRET_KEY must be set in production")
+    if SAMIZDAT_PRODUCTION:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set in production: set it to the output of "
+            'python3 -c "import secrets; print(secrets.token_urlsafe(50))"')
     # Demo and test only: a fixed key is harmless where nothing is secret.
     SECRET_KEY = "samizdat-demo-key-not-for-production-use-0123456789"
 
@@ -329,7 +339,8 @@ if STRIPE_SECRET_KEY:
     SAMIZDAT_PAYMENT_PROVIDERS["stripe"] = {
         "BACKEND": "samizdat.support.providers.stripe.StripeProvider",
     }
-if env_bool("SAMIZDAT_DEMO_PAYMENTS", not STRIPE_SECRET_KEY):
+# The demo provider is for `make demo` and tests; production refuses it (E016).
+if env_bool("SAMIZDAT_DEMO_PAYMENTS", not STRIPE_SECRET_KEY and not SAMIZDAT_PRODUCTION):
     SAMIZDAT_PAYMENT_PROVIDERS["demo"] = {
         "BACKEND": "samizdat.support.providers.demo.DemoProvider",
         "OPTIONS": {"MAX_FAILED_RENEWALS": 3},
@@ -386,7 +397,7 @@ SUPPORT_FUNDING_CACHE_SECONDS = int(os.environ.get("SUPPORT_FUNDING_CACHE_SECOND
 # (system check samizdat_support.E001).
 SAMIZDAT_DONOR_KEYS = env_list("SAMIZDAT_DONOR_KEYS")
 SAMIZDAT_DONOR_INDEX_KEY = os.environ.get("SAMIZDAT_DONOR_INDEX_KEY", "").strip()
-SAMIZDAT_DONOR_KEYS_REQUIRED = env_bool("SAMIZDAT_PRODUCTION", False) and not DEBUG
+SAMIZDAT_DONOR_KEYS_REQUIRED = SAMIZDAT_PRODUCTION
 if not SAMIZDAT_DONOR_KEYS_REQUIRED:
     import base64 as _base64
     import hashlib as _hashlib

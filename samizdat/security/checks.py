@@ -64,3 +64,15 @@ def check_admin_csp_frames(app_configs=None, **kwargs):
         return [Error("SAMIZDAT_ADMIN_CSP lets another site frame the admin.",
                       id="samizdat_security.E005")]
     return []
+
+
+@register(Tags.security)
+def check_production_configuration(app_configs=None, **kwargs):
+    """Unsafe production settings (samizdat/production.py). Registered without
+    deploy=True: in production every management command stops on them."""
+    from samizdat.production import problems
+
+    if not getattr(settings, "SAMIZDAT_PRODUCTION", False):
+        return []
+    return [Error(message, hint=hint, id=check_id)
+            for check_id, message, hint in problems(settings)]

@@ -133,12 +133,33 @@ def test_check_deploy_is_clean_with_the_env_example(tmp_path):
                 "SAMIZDAT_DONOR_KEYS": Fernet.generate_key().decode(),
                 "SAMIZDAT_DONOR_INDEX_KEY": secrets.token_urlsafe(48),
                 "STATIC_ROOT": str(tmp_path / "static"), "MEDIA_ROOT": str(tmp_path / "media"),
-                "SAMIZDAT_EXPORT_DIR": str(tmp_path / "export")})
+                "SAMIZDAT_EXPORT_DIR": str(tmp_path / "export"),
+                "DATABASE_URL": env_example()["DATABASE_URL"].replace(
+                    "change-me", secrets.token_urlsafe(24))})
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_env_example_as_shipped_is_refused_naming_each_placeholder(tmp_path):
+    """An operator who forgets to replace a placeholder gets told which one and how."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DJANGO_", "SAMIZDAT_", "SECURE_", "DEBUG", "DATABASE_URL",
+                                "REDIS_URL"))}
+    env.update(env_example())
+    env.update({"SAMIZDAT_VAR_DIR": str(tmp_path), "STATIC_ROOT": str(tmp_path / "static"),
+                "MEDIA_ROOT": str(tmp_path / "media")})
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    for check_id in ("samizdat_security.E011", "samizdat_support.E002",
+                     "samizdat_security.E014", "samizdat_security.E018"):
+        assert check_id in output, (check_id, output)
+    assert "secrets.token_urlsafe(50)" in output and "generate_donor_key" in output
 
 
 def test_cron_alternative_uses_the_same_commands():

@@ -1,11 +1,13 @@
 """`manage.py check --deploy` is clean with production settings."""
 
+import base64
 import os
 import secrets
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +27,7 @@ def run_check(tmp_path, **extra):
         "SAMIZDAT_DONOR_INDEX_KEY": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "news.example.org",
         "SAMIZDAT_VAR_DIR": str(tmp_path),
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         **extra,
     })
     return subprocess.run(
@@ -70,8 +73,9 @@ def test_an_app_process_refuses_to_start_without_donor_keys(tmp_path):
     """gunicorn imports samizdat.wsgi and runs no system checks: the import itself fails."""
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("DJANGO_", "SAMIZDAT_", "SECURE_", "DEBUG"))}
-    env.update({"SAMIZDAT_PRODUCTION": "1", "DEBUG": "0", "SECRET_KEY": "x" * 50,
-                "ALLOWED_HOSTS": "news.example.org", "SAMIZDAT_VAR_DIR": str(tmp_path)})
+    env.update({"SAMIZDAT_PRODUCTION": "1", "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
+                "ALLOWED_HOSTS": "news.example.org", "SAMIZDAT_VAR_DIR": str(tmp_path),
+                "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend"})
     load = [sys.executable, "-c", "import samizdat.wsgi"]
     refused = subprocess.run(load, cwd=ROOT, env=env, capture_output=True, text=True,
                              timeout=120)
@@ -82,3 +86,84 @@ def test_an_app_process_refuses_to_start_without_donor_keys(tmp_path):
     started = subprocess.run(load, cwd=ROOT, env=env, capture_output=True, text=True,
                              timeout=120)
     assert started.returncode == 0, started.stderr
+
+
+# --- What a production install refuses to run with (issue: hardening, items 1 and 9) ---
+
+DEMO_SECRET = "samizdat-demo-key-not-for-production-use-0123456789"
+
+
+def demo_key(purpose):
+    from samizdat.production import demo_donor_key
+
+    return demo_donor_key(purpose)
+
+
+@pytest.mark.parametrize("extra, check_id, says", [
+    ({"SECRET_KEY": "change-me"}, "E011", "secrets.token_urlsafe(50)"),
+    ({"SECRET_KEY": DEMO_SECRET}, "E011", "SECRET_KEY"),
+    ({"SECRET_KEY": "ab" * 30}, "E012", "not random enough"),
+    ({"SAMIZDAT_DONOR_KEYS": "change-me"}, "E013", "generate_donor_key"),
+    ({"SAMIZDAT_DONOR_KEYS": "demo-encryption"}, "E013", "generate_donor_key"),
+    ({"SAMIZDAT_DONOR_KEYS": base64.urlsafe_b64encode(b"k" * 32).decode()}, "E013", "random"),
+    ({"SAMIZDAT_DONOR_INDEX_KEY": "x" * 32}, "E014", "generate_donor_key --index"),
+    ({"SAMIZDAT_DONOR_INDEX_KEY": "demo-index"}, "E014", "SAMIZDAT_DONOR_INDEX_KEY"),
+    ({"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}, "E015", "EMAIL_HOST"),
+    ({"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend"}, "E015", "smtp"),
+    ({"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}, "E015", "smtp"),
+    ({"SAMIZDAT_DEMO_PAYMENTS": "1"}, "E016", "demo payment provider"),
+    ({"STRIPE_SECRET_KEY": "sk_live_" + "a1B2c3D4" * 4, "STRIPE_WEBHOOK_SECRET": "change-me"},
+     "E017", "STRIPE_WEBHOOK_SECRET"),
+    ({"DATABASE_URL": "postgres://samizdat:change-me@127.0.0.1:5432/samizdat"}, "E018",
+     "password"),
+])
+def test_production_refuses_unsafe_settings_naming_the_variable(tmp_path, extra, check_id,
+                                                                   says):
+    extra = {key: {"demo-encryption": demo_key("donor-encryption"),
+                   "demo-index": demo_key("donor-index")}.get(value, value)
+             for key, value in extra.items()}
+    result = run_check(tmp_path, **extra)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"samizdat_security.{check_id}" in output, output
+    assert says in output
+
+
+def test_production_with_debug_on_refuses_to_start_instead_of_using_the_demo_keys(tmp_path):
+    result = run_check(tmp_path, DEBUG="1", SECRET_KEY="", SAMIZDAT_DONOR_KEYS="",
+                       SAMIZDAT_DONOR_INDEX_KEY="")
+    assert result.returncode != 0
+    assert "samizdat_security.E010" in result.stderr and "Set DEBUG=0" in result.stderr
+
+
+def test_an_app_process_refuses_the_demo_provider_and_console_mail(tmp_path):
+    """gunicorn imports samizdat.wsgi without running checks: the import itself refuses."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("DJANGO_", "SAMIZDAT_", "SECURE_", "DEBUG", "EMAIL_"))}
+    env.update({"SAMIZDAT_PRODUCTION": "1", "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
+                "SAMIZDAT_DONOR_KEYS": Fernet.generate_key().decode(),
+                "SAMIZDAT_DONOR_INDEX_KEY": secrets.token_urlsafe(48),
+                "ALLOWED_HOSTS": "news.example.org", "SAMIZDAT_VAR_DIR": str(tmp_path),
+                "SAMIZDAT_DEMO_PAYMENTS": "1"})
+    refused = subprocess.run([sys.executable, "-c", "import samizdat.wsgi"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0
+    assert "samizdat_security.E016" in refused.stderr  # the demo provider
+    assert "samizdat_security.E015" in refused.stderr  # console e-mail, the old default
+
+
+def test_production_without_a_real_provider_offers_bank_transfer_only(tmp_path):
+    """No Stripe key in production: the demo provider is not switched on by default."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("DJANGO_", "SAMIZDAT_", "SECURE_", "DEBUG", "STRIPE_"))}
+    env.update({"SAMIZDAT_PRODUCTION": "1", "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
+                "SAMIZDAT_DONOR_KEYS": Fernet.generate_key().decode(),
+                "SAMIZDAT_DONOR_INDEX_KEY": secrets.token_urlsafe(48),
+                "ALLOWED_HOSTS": "news.example.org", "SAMIZDAT_VAR_DIR": str(tmp_path),
+                "DJANGO_SETTINGS_MODULE": "samizdat.settings"})
+    code = ("import django; django.setup(); from django.conf import settings; "
+            "print(sorted(settings.SAMIZDAT_PAYMENT_PROVIDERS))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['bank_transfer']"

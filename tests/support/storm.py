@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 
 DEMO_SECRET = "storm-demo-secret"
-STRIPE_WEBHOOK_SECRET = "whsec_storm"
+STRIPE_WEBHOOK_SECRET = "whsec_storm_5f3a9c1e7b2d4086a1c3e5f7"
 SIGNATURE_HEADERS = {"demo": "Samizdat-Signature", "stripe": "Stripe-Signature"}
 T0 = 1767225600  # 2026-01-01 00:00 UTC: the history is in the past, as a backlog would be
 DAY = 86400
