@@ -229,6 +229,10 @@ SAMIZDAT_TASKS_RERUN_IF_WORKER_DIES = {
     "wagtail.contrib.frontend_cache.tasks.purge_urls_from_cache_task": (),
 }
 
+# Messages ("Your change was sent") live in the session, never in a cookie of
+# their own that a shared computer or a proxy log would keep.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 # --- E-mail ---------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -294,7 +298,9 @@ if env_bool("SAMIZDAT_HTTPS", False):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No e-mail address reaches a log line or a logged traceback (samizdat/redact.py).
+    "filters": {"redact": {"()": "samizdat.redact.RedactAddresses"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
@@ -302,7 +308,10 @@ LOGGING = {
 # (management command, interval in seconds); apps append their own.
 SAMIZDAT_PERIODIC_JOBS = [
     ("publish_scheduled", 60),
+    # Finished task rows (arguments, tracebacks) and expired sessions, daily.
+    ("prune_records", 86400),
 ]
+SAMIZDAT_TASK_ROWS_DAYS = int(os.environ.get("SAMIZDAT_TASK_ROWS_DAYS", "7"))
 
 # --- Caching and publishing (news) -------------------------------------------
 # Anonymous pages: `Cache-Control: public, max-age=<BROWSER>, s-maxage=<CACHE>`

@@ -7,6 +7,10 @@ with JavaScript off and is cacheable, since it depends only on the day.
 """
 
 import datetime
+import logging
+import smtplib
+
+logger = logging.getLogger(__name__)
 
 
 def ics_escape(value):
@@ -45,15 +49,23 @@ def create_email_reminder(email, days, language, today=None):
 
     from django.utils import timezone
 
+    from samizdat.support.crypto import blind_index
+
     from .models import EmailReminder
 
     today = today or timezone.localdate()
-    return EmailReminder.objects.create(
+    reminder = EmailReminder(
         email=email,
         send_on=today + datetime.timedelta(days=max(1, min(int(days), 366))),
         language=language,
         token=secrets.token_urlsafe(32),
     )
+    # One pending reminder per address: asking twenty times (or someone else asking
+    # with this address) never sends more than one message. The answer looks the
+    # same; the unsaved reminder's cancel link cancels nothing.
+    if not EmailReminder.objects.filter(email_index=blind_index(email)).exists():
+        reminder.save()
+    return reminder
 
 
 def send_due_reminders(today=None):
@@ -89,7 +101,31 @@ def send_due_reminders(today=None):
                 headers={"List-Unsubscribe": f"<{cancel}>",
                          "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
             )
-        message.send()
+        try:
+            message.send()
+        except smtplib.SMTPRecipientsRefused:
+            # Refused for good: we promised one message, so the address goes.
+            logger.warning("Reminder %s: the mail server refused its address; deleted.",
+                           reminder.pk)
+            reminder.delete()
+            continue
+        except Exception as exc:  # noqa: BLE001 - one bad item must not stop the rest
+            # Kept for the next run; the exception's text may name the address.
+            logger.warning("Reminder %s not sent (%s); tried again next run.",
+                           reminder.pk, type(exc).__name__)
+            continue
         reminder.delete()
         sent += 1
     return sent
+
+
+def reminder_allowed(request):
+    """Reminder requests per client (keyed hash, kept only in the cache), sized so a
+    Tor exit or a shared VPN address is not locked out by its readers' ordinary
+    requests: a victim's address is protected by the one-per-address rule."""
+    from django.conf import settings
+
+    from samizdat.support.throttle import allow, client_key
+
+    maximum, window = getattr(settings, "APPEALS_REMINDER_LIMIT", (20, 3600))
+    return allow("reminder-client", client_key(request), maximum, window)

@@ -101,7 +101,7 @@ def email_reminder(request, days):
     from django.utils.translation import get_language
 
     from .models import AppealSettings
-    from .reminders import create_email_reminder
+    from .reminders import create_email_reminder, reminder_allowed
 
     if not AppealSettings.load(request_or_site=request).email_reminders:
         raise Http404
@@ -116,6 +116,10 @@ def email_reminder(request, days):
     on_date = timezone.localdate() + datetime.timedelta(days=days)
     form = ReminderForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if not reminder_allowed(request):
+            return render(request, "appeals/email_reminder.html",
+                          {"form": form, "on_date": on_date, "days": days,
+                           "too_many": True}, status=429)
         reminder = create_email_reminder(form.cleaned_data["email"], days, get_language() or "en")
         return render(request, "appeals/email_reminder_done.html", {"reminder": reminder})
     status = 400 if request.method == "POST" else 200

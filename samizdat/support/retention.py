@@ -107,9 +107,28 @@ def forget_address(email_index, now=None):
             cancel_reason=""
         )
         _scrub_events(ids)
+        _forget_tasks_and_sessions(email_index)
         return Supporter.objects.filter(pk__in=ids).update(
             email="", email_index="", forgotten_at=now
         )
+
+
+def _forget_tasks_and_sessions(email_index):
+    """Queued or finished task rows whose arguments hold the address's blind index (a
+    "send me my link" request), and self-service sessions signed in as it."""
+    from django.contrib.sessions.models import Session
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+    from django_tasks_db.models import DBTaskResult
+
+    from .selfservice import SESSION_KEY
+
+    DBTaskResult.objects.annotate(arguments=Cast("args_kwargs", TextField())).filter(
+        arguments__contains=email_index).delete()
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        data = session.get_decoded()
+        if (data.get(SESSION_KEY) or {}).get("index") == email_index:
+            session.delete()
 
 
 def forget_supporter(supporter, now=None):

@@ -64,6 +64,22 @@ def email_for(email_index):
     return supporter.email if supporter is not None and supporter.email else None
 
 
+def paying_supporter(email_index):
+    """The supporter behind a blind index if money from them ever arrived (a recorded
+    payment of a gift, or of a plan), else None: a checkout started with someone
+    else's address, never paid, earns no e-mail to that address."""
+    from django.db.models import Q
+
+    from .models import LedgerEntry, Supporter
+
+    paid = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PAYMENT).filter(
+        Q(contribution__supporter__email_index=email_index)
+        | Q(pledge__supporter__email_index=email_index))
+    if not email_index or not paid.exists():
+        return None
+    return Supporter.objects.with_index(email_index).order_by("-pk").first()
+
+
 def sign_out(session):
     session.pop(SESSION_KEY, None)
 

@@ -213,8 +213,8 @@ def manage_receipt_send(request, email_index, pk):
     if entry is None:
         raise Http404
     send_receipt.enqueue(entry.pk, again=True)  # a copy on request, sent before or not
-    messages.success(request, _("The receipt is on its way to %(email)s.")
-                     % {"email": selfservice.email_for(email_index) or ""})
+    # Never an address in a message: messages may travel in a cookie (settings.py).
+    messages.success(request, _("A copy of the receipt is on its way to your e-mail address."))
     return redirect(reverse("support:manage_account") + "#payments")
 
 

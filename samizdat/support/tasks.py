@@ -113,16 +113,19 @@ def send_cancellation(pledge_id):
 
 @task()
 def send_manage_link(email_index, language):
-    """Issue and e-mail a single-use link, if the address belongs to a supporter.
+    """Issue and e-mail a single-use link, if the address belongs to a supporter who paid.
 
     Takes the address's blind index (support/crypto.py), never the address:
     a queued task's arguments are stored in the database. Queued for every
     request, known address or not, so the page that asked behaves the same
     either way; only this job knows.
     """
-    from .models import ManageLink, Supporter
+    from .models import ManageLink
+    from .selfservice import paying_supporter
 
-    supporter = Supporter.objects.with_index(email_index).order_by("-pk").first()
+    # Only an address that has paid: anyone can type any address into a checkout,
+    # and the outlet must not become a way to mail strangers.
+    supporter = paying_supporter(email_index)
     if supporter is None:
         return False
     _link, token = ManageLink.objects.issue(email_index)

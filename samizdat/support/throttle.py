@@ -14,7 +14,8 @@ from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["Decision", "check_and_count", "client_address", "client_key"]
+__all__ = ["Decision", "allow", "check_and_count", "client_address", "client_key",
+           "keyed"]
 
 
 @dataclass(frozen=True)
@@ -91,3 +92,17 @@ def count_suspicious(request):
     spend the readers' global budget)."""
     limits = _limits(False)
     _count("client", client_key(request), limits["client"][1])
+
+
+def keyed(purpose, value):
+    """A keyed hash of an address or other personal value, for a cache key."""
+    return salted_hmac(f"samizdat.throttle.{purpose}", value.strip().lower()).hexdigest()[:32]
+
+
+def allow(scope, key, maximum, window):
+    """Count one use of `key` in `scope`: False, and nothing counted, once `maximum`
+    uses fell in the last `window` seconds (for other apps' forms, e.g. reminders)."""
+    if _peek(scope, key) >= maximum:
+        return False
+    _count(scope, key, window)
+    return True

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from samizdat.news.periodic import claim
+from samizdat.redact import redact
 
 LOOP_SECONDS = 5  # how often the loop looks for due jobs (the shortest interval is 60 s)
 
@@ -42,4 +43,5 @@ class Command(BaseCommand):
         try:
             call_command(name, verbosity=0)
         except Exception as exc:  # noqa: BLE001 - one failing job must not stop the others
-            self.stderr.write(f"{name} failed: {exc!r}")
+            # The exception's text may name a reader's address (an SMTP refusal).
+            self.stderr.write(f"{name} failed: {redact(repr(exc))}")
