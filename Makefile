@@ -37,8 +37,12 @@ demo: messages
 	@echo "Serving on http://$(HOST):$(PORT)/ (admin at http://$(HOST):$(PORT)/admin/). Ctrl-C stops."
 	@echo "E-mails (receipts, 'manage my support' links) are printed here and kept in var/worker.log."
 	@trap 'kill 0' INT TERM EXIT; \
-	DEBUG=1 $(MANAGE) db_worker --interval 1 2>&1 | tee var/worker.log | grep --line-buffered -v '^Task id=' & \
-	DEBUG=1 $(MANAGE) run_periodic >var/periodic.log 2>&1 & \
+	while :; do DEBUG=1 $(MANAGE) db_worker --interval 1; \
+	  echo "task worker exited ($$?); restarting it in 2 s"; sleep 2; done \
+	  2>&1 | tee var/worker.log | grep --line-buffered -v '^Task id=' & \
+	while :; do DEBUG=1 $(MANAGE) run_periodic; \
+	  echo "run_periodic exited ($$?); restarting it in 2 s"; sleep 2; done \
+	  >var/periodic.log 2>&1 & \
 	DEBUG=1 $(MANAGE) runserver --noreload $(HOST):$(PORT)
 
 # Tests run in parallel with pytest-xdist, JOBS workers (default: one per CPU core); tests
@@ -55,7 +59,7 @@ lint: install
 bench: messages
 	bash bench/run.sh
 
-# The production set-up on loopback (nginx + 2 gunicorn + worker, PostgreSQL
+# The production set-up on loopback (nginx + 2 gunicorn + supervised worker, PostgreSQL
 # database "samizdat_smoke", Redis db 11, ports 8160-8164): see docs/deploy.md.
 .PHONY: prod-smoke
 prod-smoke: messages

@@ -121,7 +121,7 @@ def release_leftovers(worker_id):
     return counts
 
 
-def _close_connection():
+def close_connection():
     """Drop this thread's connection, broken or not; the next query opens a new one."""
     try:
         connection.close()
@@ -160,12 +160,12 @@ class Heartbeat(threading.Thread):
                 self.tick()
             except DATABASE_DOWN as exc:
                 logger.warning("Heartbeat of %s not recorded: %s", self.worker_id, exc)
-                _close_connection()
+                close_connection()
             except Exception:  # noqa: BLE001 - a bug here must not stop the heartbeat
                 logger.exception("Heartbeat of %s failed", self.worker_id)
             if self.halt.wait(heartbeat_seconds()):
                 break
-        _close_connection()
+        close_connection()
 
     def stop(self, forget=True):
         self.halt.set()
@@ -210,7 +210,7 @@ class ResilientWorker(Worker):
                     logger.warning("Database unavailable (%s); trying again in %.1f s",
                                    str(exc).strip().splitlines()[0] if str(exc) else
                                    type(exc).__name__, pause)
-                    _close_connection()
+                    close_connection()
                     self.startup_delay = False
                     time.sleep(pause)
         finally:

@@ -166,3 +166,13 @@ def test_cron_alternative_uses_the_same_commands():
     cron = (DEPLOY / "cron" / "samizdat").read_text()
     assert "manage.py run_periodic --once" in cron
     assert "deploy/backup.sh" in cron
+
+
+def test_every_documented_way_of_running_the_worker_restarts_it():
+    """systemd (Restart=always), `make demo` (a restart loop) and the smoke stack (its
+    supervisor, exercised by `make prod-smoke`) all bring a dead worker back."""
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.read(DEPLOY / "systemd" / "samizdat-worker.service")
+    assert parser["Service"]["Restart"] == "always"
+    demo = (ROOT / "Makefile").read_text().split("\ndemo:")[1].split("\n\n")[0]
+    assert re.search(r"while :; do DEBUG=1 \$\(MANAGE\) db_worker", demo), demo

@@ -184,3 +184,26 @@ def test_a_killed_workers_task_runs_again_when_it_is_safe_to(cluster, workers):
                "the dead worker's task to run again", timeout=LEASE * 10)
     assert runs(cluster, "again-1") == [first.pid, heir.pid]
     assert task(cluster, "again-1")[2] == 2  # two workers took it, in turn
+
+
+def test_run_periodic_outlives_a_postgresql_restart(cluster, tmp_path):
+    log_path = tmp_path / "periodic.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "manage.py", "run_periodic"], cwd=ROOT,
+                                env=cluster.env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        eventually(lambda: sql(cluster, "SELECT 1 FROM news_periodicjobrun WHERE "
+                                        "name = 'publish_scheduled'"), "the first claims")
+        cluster.stop()
+        time.sleep(7)  # more than one loop (5 s): it meets the database gone
+        assert proc.poll() is None, log_path.read_text()[-2000:]
+        cluster.start()
+        # A job row removed now comes back only if the loop claims jobs again.
+        sql(cluster, "DELETE FROM news_periodicjobrun WHERE name = 'publish_scheduled'")
+        eventually(lambda: sql(cluster, "SELECT 1 FROM news_periodicjobrun WHERE "
+                                        "name = 'publish_scheduled'"), "claims after restart")
+        assert proc.poll() is None
+        assert "database unavailable" in log_path.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(20)

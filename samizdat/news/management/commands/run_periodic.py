@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from samizdat.news.periodic import claim
+from samizdat.news.worker import DATABASE_DOWN, close_connection
 from samizdat.redact import redact
 
 LOOP_SECONDS = 5  # how often the loop looks for due jobs (the shortest interval is 60 s)
@@ -30,9 +31,17 @@ class Command(BaseCommand):
         if not jobs:
             raise CommandError("SAMIZDAT_PERIODIC_JOBS is empty")
         while True:
-            for name, interval in jobs:
-                if claim(name, interval):
-                    self._run(name, options["verbosity"])
+            try:
+                for name, interval in jobs:
+                    if claim(name, interval):
+                        self._run(name, options["verbosity"])
+            except DATABASE_DOWN as exc:
+                if once:
+                    raise
+                # A PostgreSQL restart: wait for it, as the task worker does (news/worker.py).
+                self.stderr.write(f"database unavailable ({str(exc).strip()[:200]}); "
+                                  f"trying again in {LOOP_SECONDS} s")
+                close_connection()
             if once:
                 return
             time.sleep(LOOP_SECONDS)
