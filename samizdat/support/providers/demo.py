@@ -67,14 +67,19 @@ class DemoProvider(PaymentProvider):
             return reverse("support:demo_checkout", args=[subject.reference])
 
     def complete(self, subject):
-        """The reader pressed "Pay" on the simulated checkout."""
+        """The reader pressed "Pay" on the simulated checkout.
+
+        One checkout session pays once, as at a real provider: the payment id and
+        the event id come from the session, so a double click (or two tabs)
+        delivers the same event twice and the ledger records it once."""
+        session = subject.checkout_ref or f"demo_cs_{subject.reference}"
         data = self._base_data(subject)
         if subject.frequency == "once":
-            data["payment_id"] = f"demo_pay_{uuid.uuid4().hex[:16]}"
+            data["payment_id"] = f"demo_pay_{session}"
         else:
             data["subscription_id"] = subject.subscription_ref or f"demo_sub_{subject.reference}"
-            data["invoice_id"] = f"demo_in_{uuid.uuid4().hex[:16]}"
-        return self.deliver("checkout.completed", data)
+            data["invoice_id"] = f"demo_in_{session}"
+        return self.deliver("checkout.completed", data, event_id=f"evt_demo_paid_{session}")
 
     def decline(self, subject):
         return self.deliver("checkout.declined", self._base_data(subject))
@@ -146,11 +151,11 @@ class DemoProvider(PaymentProvider):
             "frequency": subject.frequency,
         }
 
-    def build_event(self, event_type, data, created=None):
+    def build_event(self, event_type, data, created=None, event_id=None):
         # Microseconds too, so that a renewal right after a failure sorts after it.
         created = time.time() if created is None else created
         return {
-            "id": f"evt_demo_{uuid.uuid4().hex}",
+            "id": event_id or f"evt_demo_{uuid.uuid4().hex}",
             "type": event_type,
             "created": int(created),
             "created_us": int(created * 1_000_000),
@@ -161,9 +166,9 @@ class DemoProvider(PaymentProvider):
         body = json.dumps(event, separators=(",", ":")).encode()
         return body, {SIGNATURE_HEADER: signing.sign(body, self.secret)}
 
-    def deliver(self, event_type, data):
+    def deliver(self, event_type, data, event_id=None):
         """Sign an event and post it to our own webhook path; returns the HTTP status."""
-        body, headers = self.signed(self.build_event(event_type, data))
+        body, headers = self.signed(self.build_event(event_type, data, event_id=event_id))
         path = reverse("support_root:webhook", args=[self.identifier])
         if self.options.get("DELIVERY") == "http":
             request = urllib.request.Request(
