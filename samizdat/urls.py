@@ -5,8 +5,12 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from samizdat.converters import register as register_converters
+
 # Machine endpoints (robots, sitemaps, webhooks, JSON) live at fixed paths;
 # pages for readers are language-prefixed (English unprefixed, /ru/ Russian).
+register_converters()  # before the apps' URLconfs below are read
+
 urlpatterns = [
     path(f"{settings.WAGTAIL_ADMIN_PATH}/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

@@ -8,6 +8,6 @@ app_name = "appeals"
 urlpatterns = [
     path("appeals/remind-me-in-<int:days>-days.ics", views.reminder_calendar, name="reminder_ics"),
     path("appeals/remind-me-by-email/<int:days>/", views.email_reminder, name="email_reminder"),
-    path("appeals/reminder/<str:token>/cancel/", views.email_reminder_cancel,
+    path("appeals/reminder/<token:token>/cancel/", views.email_reminder_cancel,
          name="email_reminder_cancel"),
 ]

@@ -8,9 +8,9 @@ app_name = "support_root"
 
 urlpatterns = [
     path("", include("samizdat.support.goal_urls")),
-    path("support/webhooks/<str:alias>/", views.webhook, name="webhook"),
-    path("support/staff/transfer/<str:reference>/", views.staff_transfer_received,
+    path("support/webhooks/<alias:alias>/", views.webhook, name="webhook"),
+    path("support/staff/transfer/<reference:reference>/", views.staff_transfer_received,
          name="staff_transfer_received"),
-    path("support/staff/demo-renewal/<str:reference>/", views.staff_demo_renewal,
+    path("support/staff/demo-renewal/<reference:reference>/", views.staff_demo_renewal,
          name="staff_demo_renewal"),
 ]

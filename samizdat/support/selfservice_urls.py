@@ -8,7 +8,7 @@ from . import selfservice_views as views
 urlpatterns = [
     path("support/manage/", views.manage, name="manage"),
     path("support/manage/sent/", views.manage_sent, name="manage_sent"),
-    path("support/manage/link/<str:token>/", views.manage_enter, name="manage_enter"),
+    path("support/manage/link/<token:token>/", views.manage_enter, name="manage_enter"),
     path("support/manage/account/", views.manage_account, name="manage_account"),
     path("support/manage/pledges/<int:pk>/", views.pledge_change, name="pledge_change"),
     path("support/manage/pledges/<int:pk>/cancel/", views.pledge_cancel, name="pledge_cancel"),
@@ -26,5 +26,5 @@ urlpatterns = [
     ),
     path("support/manage/delete/", donordata_views.data_delete, name="manage_data_delete"),
     path("support/manage/deleted/", donordata_views.data_deleted, name="manage_deleted"),
-    path("support/receipts/<str:token>/", views.receipt, name="receipt"),
+    path("support/receipts/<token:token>/", views.receipt, name="receipt"),
 ]

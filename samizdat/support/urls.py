@@ -9,8 +9,8 @@ app_name = "support"
 urlpatterns = [
     path("", include("samizdat.support.selfservice_urls")),
     path("support/", views.contribute, name="contribute"),
-    path("support/thanks/<str:reference>/", views.thanks, name="thanks"),
-    path("support/cancel/<str:reference>/", views.cancel, name="cancel"),
-    path("support/bank-transfer/<str:reference>/", views.bank_transfer, name="bank_transfer"),
-    path("support/demo-checkout/<str:reference>/", views.demo_checkout, name="demo_checkout"),
+    path("support/thanks/<reference:reference>/", views.thanks, name="thanks"),
+    path("support/cancel/<reference:reference>/", views.cancel, name="cancel"),
+    path("support/bank-transfer/<reference:reference>/", views.bank_transfer, name="bank_transfer"),
+    path("support/demo-checkout/<reference:reference>/", views.demo_checkout, name="demo_checkout"),
 ]
