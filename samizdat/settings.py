@@ -484,6 +484,7 @@ _auth_index = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMid
 MIDDLEWARE[_auth_index + 1:_auth_index + 1] = [
     "django_otp.middleware.OTPMiddleware",
     "samizdat.users.middleware.AdminTwoFactorMiddleware",
+    "samizdat.users.grants.CurrentActorMiddleware",
 ]
 _security_index = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
 MIDDLEWARE[_security_index + 1:_security_index + 1] = [
@@ -514,7 +515,10 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", Tr
 # permissions; SAMIZDAT_2FA_REQUIRED_FOR_ALL=1 makes it mandatory for all staff.
 SAMIZDAT_2FA_REQUIRED_FOR_ALL = env_bool("SAMIZDAT_2FA_REQUIRED_FOR_ALL", False)
 SAMIZDAT_2FA_REQUIRED_GROUPS = env_list("SAMIZDAT_2FA_REQUIRED_GROUPS", "Fundraising")
-SAMIZDAT_2FA_REQUIRED_PERMISSIONS = env_list("SAMIZDAT_2FA_REQUIRED_PERMISSIONS")
+# Whoever can change users or groups needs a second factor too (samizdat/users/grants.py).
+SAMIZDAT_2FA_REQUIRED_PERMISSIONS = env_list(
+    "SAMIZDAT_2FA_REQUIRED_PERMISSIONS",
+    "users.add_user,users.change_user,auth.add_group,auth.change_group")
 SAMIZDAT_2FA_RECOVERY_CODES = 10
 OTP_TOTP_ISSUER = os.environ.get("SAMIZDAT_2FA_ISSUER", WAGTAIL_SITE_NAME)
 # Passkeys (django-otp-webauthn) as a second factor: a security key, or a phone's or

@@ -42,9 +42,11 @@ MODEL_PERMISSIONS = {
             "wagtailcore.add_site", "wagtailcore.change_site", "wagtailcore.add_locale",
             "wagtailcore.change_locale", "wagtailredirects.add_redirect",
             "wagtailredirects.change_redirect", "wagtailredirects.delete_redirect",
-            "news.change_outletsettings", "users.add_user", "users.change_user",
-            "auth.add_group", "auth.change_group"],
+            "news.change_outletsettings", "users.add_user", "users.change_user"],
 }
+# Only superusers change what a group may do (samizdat/users/grants.py): taken back from
+# groups of installs set up before that rule.
+REVOKED = {ADMIN: ["auth.add_group", "auth.change_group"]}
 
 
 def ensure_locales():
@@ -65,6 +67,7 @@ def ensure_groups(root_page=None):
     for name in (REPORTER, EDITOR, ADMIN):
         group, _created = Group.objects.get_or_create(name=name)
         group.permissions.add(*(_permission(p) for p in MODEL_PERMISSIONS[name]))
+        group.permissions.remove(*(_permission(p) for p in REVOKED.get(name, ())))
         for codename in PAGE_PERMISSIONS[name]:
             GroupPagePermission.objects.get_or_create(
                 group=group,

@@ -29,3 +29,13 @@ def two_factor_account_item(request):
         "label": _("Two-factor sign-in"),
         "help_text": _("Authenticator app, passkeys and recovery codes."),
     }
+
+
+@hooks.register("register_log_actions")
+def donor_access_log_actions(actions):
+    from django.utils.translation import gettext_lazy
+
+    from .grants import GRANTED
+
+    actions.register_action(GRANTED, gettext_lazy("Access to supporters' data granted"),
+                            gettext_lazy("Access to supporters' data granted"))
