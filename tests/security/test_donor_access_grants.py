@@ -7,13 +7,12 @@ Fundraising through the user edit form and then exported the donor list.
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from wagtail.models import ModelLogEntry
 
 from samizdat.news.roles import ensure_groups
 from samizdat.support.staff import ensure_fundraising_group
-from samizdat.users.two_factor import requires_two_factor
 from samizdat.users.testing import login_with_second_factor
+from samizdat.users.two_factor import requires_two_factor
 
 pytestmark = pytest.mark.django_db
 
