@@ -7,6 +7,7 @@ minisign signature are the only files it does not list.
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,32 @@ def walk_files(root):
         for name in files:
             full = Path(directory) / name
             found.append(full.relative_to(root).as_posix())
+    return sorted(found)
+
+
+def irregular_entries(root):
+    """(relative path, what is wrong) for everything under root that is not a plain file
+    in a non-empty directory: symbolic links (a mirror could point one at /etc),
+    empty directories, devices, pipes, sockets, and folders that cannot be read.
+    An export holds regular files only, so each of these is a failure."""
+    root = Path(root)
+    found = []
+
+    def unreadable(error):
+        where = Path(error.filename).relative_to(root).as_posix() if error.filename else "."
+        found.append((where, f"cannot be read: {error.strerror or error}"))
+
+    for directory, dirs, files in os.walk(root, onerror=unreadable, followlinks=False):
+        here = Path(directory)
+        if here != root and not dirs and not files:
+            found.append((here.relative_to(root).as_posix(), "an empty directory"))
+        for name in dirs + files:
+            full = here / name
+            rel = full.relative_to(root).as_posix()
+            if full.is_symlink():
+                found.append((rel, f"a symbolic link (to {os.readlink(full)})"))
+            elif name in files and not stat.S_ISREG(full.lstat().st_mode):
+                found.append((rel, "not a regular file"))
     return sorted(found)
 
 

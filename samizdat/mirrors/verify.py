@@ -14,6 +14,7 @@ from .manifest import (
     UNLISTED,
     ManifestError,
     file_sha256,
+    irregular_entries,
     parse,
     walk_files,
 )
@@ -67,8 +68,9 @@ def verify_tree(root, public_key):
         return Report([Problem(SIGNATURE_NAME, str(exc))])
     except ManifestError as exc:
         return Report([Problem(MANIFEST_NAME, str(exc))])
-    problems = []
-    present = {rel for rel in walk_files(root) if rel not in UNLISTED}
+    problems = [Problem(rel, why) for rel, why in irregular_entries(root)]
+    irregular = {problem.path for problem in problems}
+    present = {rel for rel in walk_files(root) if rel not in UNLISTED and rel not in irregular}
     for rel in sorted(present - entries.keys()):
         problems.append(Problem(rel, "not listed in the manifest"))
     for rel, entry in sorted(entries.items()):

@@ -108,3 +108,46 @@ def test_verify_export_over_http_names_a_changed_file(copy):
     with serve(target) as base:
         report = verify_url(base, PublicKey.from_text(pub.read_text()))
     assert [p.path for p in report.problems] == ["mirrors/index.html"]
+
+
+@pytest.mark.parametrize("plant, named", [
+    (lambda t: (t / "etc").symlink_to("/etc", target_is_directory=True),
+     "etc: a symbolic link (to /etc)"),
+    (lambda t: (t / "news" / "passwd").symlink_to("/etc/passwd"),
+     "news/passwd: a symbolic link (to /etc/passwd)"),
+    (lambda t: (t / "empty" / "deeper").mkdir(parents=True), "empty/deeper: an empty directory"),
+    (lambda t: __import__("os").mkfifo(t / "news" / "pipe"), "news/pipe: not a regular file"),
+])
+def test_links_empty_folders_and_special_files_fail_the_check(copy, capsys, plant, named):
+    """An export holds regular files only; a mirror that adds a link to /etc fails."""
+    target, pub = copy
+    plant(target)
+    with pytest.raises(CommandError):
+        verify(target, pub)
+    assert named in capsys.readouterr().err
+
+
+def test_a_listed_file_replaced_by_a_link_to_the_same_content_fails(copy, capsys):
+    target, pub = copy
+    original = target / "robots.txt"
+    kept = target.parent / "robots-elsewhere.txt"
+    original.rename(kept)
+    original.symlink_to(kept)
+    with pytest.raises(CommandError):
+        verify(target, pub)
+    assert "robots.txt: a symbolic link" in capsys.readouterr().err
+
+
+def test_an_unreadable_folder_fails_the_check(copy, capsys):
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root reads every folder: permissions cannot make one unreadable")
+    target, pub = copy
+    (target / "news").chmod(0)
+    try:
+        with pytest.raises(CommandError):
+            verify(target, pub)
+    finally:
+        (target / "news").chmod(0o755)
+    assert "news: cannot be read" in capsys.readouterr().err
