@@ -6,6 +6,7 @@ onclick= in appeal copy never reaches a reader.
 """
 
 import re
+from urllib.parse import quote
 
 import nh3
 from django.utils.html import escape
@@ -15,6 +16,7 @@ from wagtail.rich_text import expand_db_html
 ALLOWED_TAGS = {"p", "br", "b", "strong", "i", "em", "a", "ul", "ol", "li"}
 ALLOWED_ATTRIBUTES = {"a": {"href"}}
 PLACEHOLDER = re.compile(r"\{(outlet|goal|raised|percent|month|articles)\}")
+TAG = re.compile(r"(<[^>]*>)")
 
 
 def clean_rich_text(value):
@@ -35,7 +37,7 @@ def fill(html, values):
     only in the browser, and only if the newsroom turned the counter on.
     """
 
-    def replace(match):
+    def in_text(match):
         name = match.group(1)
         if name == "outlet":
             return escape(values.get("outlet", ""))
@@ -44,7 +46,17 @@ def fill(html, values):
             f"{escape(values.get(name, ''))}</span>"
         )
 
-    return mark_safe(PLACEHOLDER.sub(replace, html))  # noqa: S308 - input is escaped or cleaned
+    def in_tag(match):
+        # Inside a tag only an href can hold one (ALLOWED_ATTRIBUTES): the value,
+        # URL-quoted then escaped, never markup (a span there broke the link).
+        return escape(quote(str(values.get(match.group(1), "")), safe=""))
+
+    # The HTML is nh3's output or escaped text: tags are whole, and a ">" inside an
+    # attribute value is written &gt;, so splitting on tags is exact.
+    parts = TAG.split(html)
+    filled = [PLACEHOLDER.sub(in_tag if part.startswith("<") else in_text, part)
+              for part in parts]
+    return mark_safe("".join(filled))  # noqa: S308 - input is escaped or cleaned
 
 
 def render_text(value, values):

@@ -21,7 +21,8 @@ from wagtail.log_actions import LogFormatter, log
 VIEW_LISTING = "support.view_listing"
 VIEW_RECORD = "support.view_record"
 EXPORT = "support.export"  # written by support/exports.py
-ACTIONS = (VIEW_LISTING, VIEW_RECORD, EXPORT)
+TRANSFER_RECEIVED = "support.transfer_received"  # staff recorded money: who, what, how much
+ACTIONS = (VIEW_LISTING, VIEW_RECORD, EXPORT, TRANSFER_RECEIVED)
 
 # A whole reference only (models.new_reference): a fragment could be part of a name.
 REFERENCE = re.compile(r"[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}")
@@ -104,6 +105,33 @@ def log_record(request, obj, view="inspect"):
     )
 
 
+def log_transfer_received(request, contribution, amount_minor, received_on):
+    """Staff marked a bank transfer as received: money entered the ledger by hand."""
+    return log(
+        contribution,
+        TRANSFER_RECEIVED,
+        user=request.user,
+        title=f"{contribution._meta.verbose_name} {contribution.reference}",
+        data={"id": contribution.pk, "reference": contribution.reference,
+              "amount_minor": amount_minor, "currency": contribution.currency,
+              "received_on": received_on.isoformat()},
+    )
+
+
+class TransferReceivedFormatter(LogFormatter):
+    label = _("Record a bank transfer as received")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return _("Recorded transfer %(reference)s as received: %(amount)s %(currency)s "
+                 "on %(day)s") % {
+            "reference": data.get("reference", "?"),
+            "amount": data.get("amount_minor", "?"),
+            "currency": data.get("currency", ""),
+            "day": data.get("received_on", "?"),
+        }
+
+
 class ListingViewFormatter(LogFormatter):
     label = _("View supporters' records (listing)")
 
@@ -132,6 +160,7 @@ class RecordViewFormatter(LogFormatter):
 def register_log_actions(actions):
     actions.register_action(VIEW_LISTING)(ListingViewFormatter)
     actions.register_action(VIEW_RECORD)(RecordViewFormatter)
+    actions.register_action(TRANSFER_RECEIVED)(TransferReceivedFormatter)
 
 
 def describe(entry):

@@ -9,6 +9,7 @@ import datetime
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -90,12 +91,15 @@ def transfer_view(request, pk):
             received_at = timezone.make_aware(
                 datetime.datetime.combine(received_on, datetime.time(12))
             )
-        mark_received(
-            contribution,
-            amount_minor=form.cleaned_data["amount"],
-            received_at=received_at,
-            staff_user=request.user,
-        )
+        with transaction.atomic():
+            mark_received(
+                contribution,
+                amount_minor=form.cleaned_data["amount"],
+                received_at=received_at,
+                staff_user=request.user,
+            )
+            audit.log_transfer_received(request, contribution, form.cleaned_data["amount"],
+                                        received_on)
         messages.success(
             request,
             _("Transfer %(reference)s recorded as received.")

@@ -231,3 +231,37 @@ def test_demo_appeals_are_created_once(demo_site):
     call_command("load_demo_appeals")
     assert Appeal.objects.count() == 3
     assert Appeal.objects.filter(live=True).count() == 3
+
+
+@pytest.mark.django_db
+def test_a_placeholder_inside_a_link_keeps_the_markup_whole(client, demo_site, make_appeal):
+    """{goal} in an href used to become a <span> inside the attribute: broken markup."""
+    from html.parser import HTMLParser
+
+    make_appeal("letter", variants=[{
+        "key": "A", "heading_en": "Help",
+        "text_en": '<p>Reach <a href="https://news.example.org/goal?target={goal}&amp;m={month}">'
+                   "our {goal} goal</a> now.</p>"}])
+    html = html_of(client, ARTICLE)
+    letter = html.split('class="appeal appeal-letter')[1].split("</section>")[0]
+
+    class Links(HTMLParser):
+        hrefs, spans_in_links, inside = [], 0, False
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "a":
+                self.inside = True
+                self.hrefs.append(dict(attrs)["href"])
+            elif tag == "span" and self.inside:
+                self.spans_in_links += 1
+
+        def handle_endtag(self, tag):
+            if tag == "a":
+                self.inside = False
+
+    parser = Links()
+    parser.feed(letter)
+    [href] = [h for h in parser.hrefs if "news.example.org/goal" in h]
+    assert "<" not in href and "{goal}" not in href and "span" not in href
+    assert href.startswith("https://news.example.org/goal?target=") and "&m=" in href
+    assert parser.spans_in_links == 1  # the figure in the link's text is still refreshable

@@ -238,6 +238,14 @@ def test_fundraising_staff_confirm_a_bank_transfer_into_the_ledger(
     assert (entry.kind, entry.amount_minor, entry.currency) == ("payment", 2500, "EUR")
     assert mailoutbox[-1].to == ["transfer@example.org"]
     assert f'href="{url}"' not in client.get("/admin/fundraising/contributions/").content.decode()
+    # Money entered by hand is audited: who, which transfer, how much, which day.
+    from wagtail.models import ModelLogEntry
+
+    audit = ModelLogEntry.objects.get(action="support.transfer_received")
+    assert audit.user.username == "fina"
+    assert audit.data == {"id": gift.pk, "reference": gift.reference, "amount_minor": 2500,
+                          "currency": "EUR", "received_on": _yesterday()}
+    assert "transfer@example.org" not in str(audit.data)  # no address kept
 
 
 def test_editors_cannot_confirm_bank_transfers(client, staff_user):
