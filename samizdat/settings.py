@@ -158,11 +158,14 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Cache ----------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    # Fails soft (samizdat/cache.py): with Redis down the site runs uncached, never 500.
+    REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "samizdat.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "samizdat",
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:
@@ -328,8 +331,9 @@ SAMIZDAT_PAGE_CACHE_PRIVATE_NAMESPACES = ["support"]
 # Shared by every worker process (and by run_periodic, which publishes): Redis
 # when configured, else files under var/, never per-process memory.
 CACHES[SAMIZDAT_PAGE_CACHE_ALIAS] = (
-    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-     "KEY_PREFIX": "samizdat-pages", "TIMEOUT": SAMIZDAT_PAGE_CACHE_SECONDS}
+    {"BACKEND": "samizdat.cache.FailSoftRedisCache", "LOCATION": REDIS_URL,
+     "KEY_PREFIX": "samizdat-pages", "TIMEOUT": SAMIZDAT_PAGE_CACHE_SECONDS,
+     "OPTIONS": REDIS_CACHE_OPTIONS}
     if REDIS_URL else
     {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
      "LOCATION": os.environ.get("SAMIZDAT_PAGE_CACHE_DIR", str(VAR_DIR / "pagecache")),
