@@ -162,7 +162,8 @@ class ArticleFeed(Feed):
         home = home_for(request, get_language() or settings.LANGUAGE_CODE)
         if home is None:
             raise Http404("No home page in this language.")
-        return FeedSource(request=request, home=home, base=f"{request.scheme}://{request.get_host()}")
+        # Links from SITE_URL, never the Host header (a cached feed would keep it).
+        return FeedSource(request=request, home=home, base=settings.SITE_URL)
 
     def articles(self, source):
         return source.home.articles()
@@ -177,7 +178,10 @@ class ArticleFeed(Feed):
         return source.outlet_name
 
     def link(self, source):
-        return page_path(source.home, source.request)
+        return absolute(page_path(source.home, source.request), source.base)
+
+    def feed_url(self, source):
+        return source.base + source.request.path
 
     def description(self, source):
         from .models import OutletSettings
@@ -195,7 +199,7 @@ class ArticleFeed(Feed):
         return escape(item.standfirst)
 
     def item_link(self, item):
-        return page_path(item, item.feed_source.request)
+        return absolute(page_path(item, item.feed_source.request), item.feed_source.base)
 
     def item_guid(self, item):
         # Stable across slug changes and mirrors: the primary host and the page id.
@@ -275,7 +279,7 @@ class SectionFeed(ArticleFeed):
         return f"{source.outlet_name}: {source.section.title}"
 
     def link(self, source):
-        return page_path(source.section, source.request)
+        return absolute(page_path(source.section, source.request), source.base)
 
     def description(self, source):
         return source.section.intro or source.section.title
@@ -305,7 +309,7 @@ class AuthorFeed(ArticleFeed):
         return f"{source.outlet_name}: {source.author.name}"
 
     def link(self, source):
-        return author_path(source.home, source.author, source.request)
+        return absolute(author_path(source.home, source.author, source.request), source.base)
 
     def description(self, source):
         return source.author.bio_for(get_language()) or source.author.name

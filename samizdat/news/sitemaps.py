@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -112,6 +113,13 @@ class I18nSitemap(Sitemap):
         self.request = request
         self.content = SiteContent.for_request(request)
         self._entries = None
+
+    # Locations on SITE_URL, never the request's Host header (Django's default).
+    def get_domain(self, site=None):
+        return urlsplit(settings.SITE_URL).netloc
+
+    def get_protocol(self, protocol=None):
+        return urlsplit(settings.SITE_URL).scheme
 
     def get_urls(self, *args, **kwargs):
         urls = super().get_urls(*args, **kwargs)
@@ -248,6 +256,8 @@ class NewsSitemap(Sitemap):
     """Articles first published in the last two days, newest first, for Google News."""
 
     limit = NEWS_LIMIT
+    get_domain = I18nSitemap.get_domain
+    get_protocol = I18nSitemap.get_protocol
 
     def __init__(self, request, now=None):
         self.request = request

@@ -10,6 +10,13 @@ from django.test.utils import CaptureQueriesContext
 
 from . import discovery_factories as make
 
+
+@pytest.fixture(autouse=True)
+def _site_url_is_the_test_host(settings):
+    """Absolute links come from SITE_URL (never the Host header): the test client's."""
+    settings.SITE_URL = "http://testserver"
+
+
 pytestmark = pytest.mark.django_db
 
 
@@ -79,7 +86,7 @@ def test_feed_item_has_authors_tags_standfirst_and_absolute_image_urls(client, n
     assert html.unescape(entry.summary) == "Actors who left the country open a season abroad."
     assert [author.name for author in entry.authors] == ["Anna Weiss", "K. North"]
     assert sorted(tag.term for tag in entry.tags) == ["exile", "theatre"]
-    assert entry.id == f"tag:127.0.0.1,{article.first_published_at:%Y-%m-%d}:page-{article.pk}"
+    assert entry.id == f"tag:testserver,{article.first_published_at:%Y-%m-%d}:page-{article.pk}"
     body = entry.content[0].value
     assert "The season opens in spring." in body
     assert f'href="http://testserver/news/{linked.slug}/"' in body

@@ -2,6 +2,13 @@
 
 import pytest
 
+
+@pytest.fixture(autouse=True)
+def _site_url_is_the_test_host(settings):
+    """Absolute links come from SITE_URL (never the Host header): the test client's."""
+    settings.SITE_URL = "http://testserver"
+
+
 ARTICLE = "/news/river-port-strike-enters-third-week/"
 ARTICLE_RU = "/ru/news/river-port-strike-enters-third-week/"
 

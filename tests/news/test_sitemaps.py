@@ -13,6 +13,13 @@ from samizdat.news.models import HomePage, SectionPage
 
 from . import discovery_factories as make
 
+
+@pytest.fixture(autouse=True)
+def _site_url_is_the_test_host(settings):
+    """Absolute links come from SITE_URL (never the Host header): the test client's."""
+    settings.SITE_URL = "http://testserver"
+
+
 pytestmark = pytest.mark.django_db
 
 NS = {

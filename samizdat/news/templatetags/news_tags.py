@@ -152,3 +152,12 @@ def article_metadata(context, page):
     from ..seo import article_metadata as build
 
     return build(page, context.get("request"), _outlet_name(context))
+
+
+@register.filter
+def on_primary_site(path):
+    """A path as an absolute URL on SITE_URL: never the request's Host header, which a
+    client chooses (a cached page would carry its choice to every reader)."""
+    from ..seo import primary_url
+
+    return primary_url(str(path))
