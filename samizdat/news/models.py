@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.shortcuts import get_object_or_404
+from django.utils.cache import patch_cache_control
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -147,11 +148,15 @@ class HomePage(RoutablePageMixin, Page):
         from .search import search_articles
 
         query = request.GET.get("q", "")
-        return self.render(
+        response = self.render(
             request,
             template="news/search_page.html",
             context_overrides={"query": query, "results": search_articles(self, query, request)},
         )
+        # A reader's query is theirs: no shared cache (nginx, the page cache) keeps it,
+        # where it would sit on disk under the query as its key.
+        patch_cache_control(response, private=True, no_store=True)
+        return response
 
 
 class SectionPage(RoutablePageMixin, Page):

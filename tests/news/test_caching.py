@@ -283,3 +283,15 @@ def test_pages_about_one_contribution_are_never_public(client, demo_site):
     assert "public" not in response.get("Cache-Control", "")
     assert "private" in response["Cache-Control"]
     assert "X-Page-Cache" not in client.get("/support/thanks/NO-SUCH-REFERENCE/")
+
+
+@pytest.mark.django_db
+def test_search_results_are_never_kept_by_a_shared_cache(client, demo_site, settings):
+    """A query left in a cache is a query on disk under its own text as the key."""
+    settings.SAMIZDAT_PAGE_CACHE = True
+    for _ in range(2):
+        response = client.get("/search/?q=how+to+leave+the+country")
+        assert response.status_code == 200
+        assert {"private", "no-store"} <= {
+            part.strip() for part in response["Cache-Control"].split(",")}
+        assert "public" not in response["Cache-Control"]
