@@ -30,6 +30,7 @@ DEFAULTS = {
     "TLS_CERT": "/etc/letsencrypt/live/news.example.org/fullchain.pem",
     "TLS_KEY": "/etc/letsencrypt/live/news.example.org/privkey.pem",
     "ACCESS_LOG": "off",
+    "ERROR_PAGES": "/srv/samizdat/deploy/nginx/errors",
     "RUN_DIR": "/run/samizdat-nginx",
     "SITE_CONF": "/etc/nginx/sites-enabled/samizdat.conf",
 }

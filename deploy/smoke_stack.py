@@ -236,6 +236,7 @@ def render_nginx(run_dir, ports, app_ports, static_root, media_root, microcache_
         "ACCESS_LOG": f"{run_dir / 'access.log'} samizdat_noip",
         "RUN_DIR": str(run_dir),
         "SITE_CONF": str(run_dir / "samizdat.conf"),
+        "ERROR_PAGES": str(DEPLOY / "nginx" / "errors"),
     }
     (run_dir / "samizdat.conf").write_text(
         render((DEPLOY / "nginx" / "samizdat.conf.in").read_text(), values))
