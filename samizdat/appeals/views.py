@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from .counters import Rejected, parse_event, record
+from .limits import client_may_count
 from .reminders import reminder_ics
 from .widget import contribute_url
 
@@ -50,8 +51,9 @@ def decode(body, content_type):
 def event(request):
     """POST {appeal, variant, kind} → +1 on a per-day counter. 204 when counted.
 
-    It reads no cookie, session, IP, user agent or referrer, and nothing is
-    logged, whatever the outcome (see docs/appeals.md for the web server).
+    It reads no cookie, session, user agent or referrer, and nothing is logged,
+    whatever the outcome (see docs/appeals.md for the web server); the client's
+    address is used only hashed, in the cache, for the per-client limit (limits.py).
     """
     if request.method != "POST":
         response = quiet(405)
@@ -67,7 +69,7 @@ def event(request):
         appeal_id, variant, kind = parse_event(decode(body, content_type))
     except (Rejected, ValueError, UnicodeDecodeError) as error:
         return quiet(400, str(error) if isinstance(error, Rejected) else "malformed")
-    if not record(appeal_id, variant, kind):
+    if not client_may_count(request, appeal_id, kind) or not record(appeal_id, variant, kind):
         return quiet(429, "too many")
     return quiet(204)
 

@@ -104,3 +104,26 @@ def test_counter_is_csrf_exempt(banner):
 
     strict = Client(enforce_csrf_checks=True)
     assert post(strict, f"appeal={banner.pk}&variant=A&kind=close").status_code == 204
+
+
+@pytest.mark.django_db
+def test_one_client_cannot_decide_an_ab_test_by_flooding_conversions(client, banner):
+    """600 conversions a minute from one browser used to pick the winning variant."""
+    codes = [post(client, f"appeal={banner.pk}&variant=B&kind=conversion").status_code
+             for _ in range(50)]
+    assert codes.count(204) == 5 and codes.count(429) == 45
+    # Other readers (other addresses) still count, for both variants.
+    for n in range(10):
+        address = f"198.51.100.{n + 1}"
+        assert post(client, f"appeal={banner.pk}&variant=A&kind=conversion",
+                    REMOTE_ADDR=address).status_code == 204
+    assert totals() == {(banner.pk, "B", "conversion"): 5, (banner.pk, "A", "conversion"): 10}
+
+
+@pytest.mark.django_db
+def test_the_client_limit_keeps_no_address(client, banner):
+    from django.core.cache import cache
+
+    post(client, f"appeal={banner.pk}&variant=A&kind=click", REMOTE_ADDR="203.0.113.77")
+    keys = [str(k) for k in getattr(cache, "_cache", {}).keys()]
+    assert keys and not any("203.0.113.77" in key for key in keys)
