@@ -424,6 +424,9 @@ if not SAMIZDAT_DONOR_KEYS_REQUIRED:
 # Retention (periods are edited in the admin: Settings → Donor data retention):
 # abandoned checkouts and lapsed donors' addresses are removed daily.
 SAMIZDAT_PERIODIC_JOBS.append(("apply_retention", 86400))
+# Pending gifts of methods whose money may come weeks later (bank transfer) are kept
+# this many days, not the admin's "abandoned checkouts" period (docs/privacy.md).
+SAMIZDAT_DELAYED_PENDING_DAYS = int(os.environ.get("SAMIZDAT_DELAYED_PENDING_DAYS", "60"))
 if os.environ.get("ANYMAIL_ESP"):
     # ANYMAIL_ESP=postmark|mailgun|sendgrid|brevo|…; its key in ANYMAIL_API_KEY.
     _esp = os.environ["ANYMAIL_ESP"].strip().lower()

@@ -32,6 +32,7 @@ class Dashboard:
     mismatched_contributions: int = 0
     mismatched_pledges: int = 0
     reconciliations: tuple = ()  # the last ReconciliationRun of each provider
+    unknown_payments: int = 0  # provider events for no gift we know, waiting over an hour
 
 
 def months_back(now, count):
@@ -110,4 +111,17 @@ def build_dashboard(now=None, goal=None):
             status=Contribution.Status.MISMATCH).count(),
         mismatched_pledges=Pledge.objects.filter(amount_mismatch=True).count(),
         reconciliations=last_reconciliations(),
+        unknown_payments=unknown_payments(now),
     )
+
+
+def unknown_payments(now):
+    """Events a provider sent for a gift or plan we do not have, still unapplied after
+    an hour (reordered deliveries find theirs within seconds): money staff must trace."""
+    from datetime import timedelta
+
+    from .models import ProviderEvent
+
+    return ProviderEvent.objects.filter(
+        outcome=ProviderEvent.Outcome.WAITING, contribution__isnull=True, pledge__isnull=True,
+        received_at__lt=now - timedelta(hours=1)).count()

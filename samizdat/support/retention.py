@@ -149,6 +149,28 @@ def forget_supporter(supporter, now=None):
 # --- The rules ----------------------------------------------------------------------
 
 
+def delayed_providers():
+    """Aliases of configured providers whose money may arrive long after the checkout."""
+    from django.conf import settings
+
+    from .providers.base import get_provider
+
+    aliases = []
+    for alias in getattr(settings, "SAMIZDAT_PAYMENT_PROVIDERS", {}):
+        try:
+            if get_provider(alias).delayed:
+                aliases.append(alias)
+        except (KeyError, ImportError):
+            continue
+    return aliases or ["bank_transfer"]
+
+
+def delayed_pending_days():
+    from django.conf import settings
+
+    return int(getattr(settings, "SAMIZDAT_DELAYED_PENDING_DAYS", 60))
+
+
 def delete_abandoned_checkouts(now=None, days=None, report=None):
     """Delete pending gifts and plans older than `days` that no money or event touched."""
     from .models import Contribution, LedgerEntry, Pledge, ProviderEvent, Supporter
@@ -157,11 +179,17 @@ def delete_abandoned_checkouts(now=None, days=None, report=None):
     days = retention_settings().pending_days if days is None else days
     report = report or RetentionReport()
     cutoff = now - timedelta(days=days)
+    # Methods whose money may still come with nothing announcing it (a bank transfer)
+    # keep their pending gifts much longer: deleting one made a late payment an event
+    # for an unknown gift, and staff got 404 for its reference.
+    delayed = delayed_providers()
+    delayed_cutoff = now - timedelta(days=max(days, delayed_pending_days()))
     for model, field, counter in ((Contribution, "contribution", "contributions_deleted"),
                                   (Pledge, "pledge", "pledges_deleted")):
         stale = model.objects.filter(status=model.Status.PENDING, created_at__lt=cutoff).exclude(
             Exists(LedgerEntry.objects.filter(**{field: OuterRef("pk")}))
-        ).exclude(Exists(ProviderEvent.objects.filter(**{field: OuterRef("pk")})))
+        ).exclude(Exists(ProviderEvent.objects.filter(**{field: OuterRef("pk")}))).exclude(
+            provider__in=delayed, created_at__gte=delayed_cutoff)
         deleted, _by_model = stale.delete()
         setattr(report, counter, getattr(report, counter) + deleted)
     # Rows a deleted checkout leaves without any gift or plan point to nothing.

@@ -21,6 +21,7 @@ __all__ = ["BankTransferProvider", "mark_received"]
 class BankTransferProvider(PaymentProvider):
     public_name = _("Bank transfer")
     manual = True
+    delayed = True  # a reader may pay the transfer weeks later
 
     def begin_checkout(self, subject, urls):
         with translation.override(subject.language or "en"):

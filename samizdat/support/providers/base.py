@@ -277,6 +277,9 @@ class PaymentProvider:
     supports_pause = False
     # Money arrives outside any webhook (staff confirm it): no provider events.
     manual = False
+    # Money may arrive days after the checkout with no event before it (a bank
+    # transfer): retention keeps its pending gifts for SAMIZDAT_DELAYED_PENDING_DAYS.
+    delayed = False
 
     def __init__(self, alias, options=None):
         self.identifier = alias

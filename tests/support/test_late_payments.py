@@ -1,0 +1,66 @@
+"""Money that comes late is not lost (issue: reliability, item 3).
+
+Retention used to delete every pending gift with no event after `pending_days`
+(7): a bank transfer paid in week two then had no gift to land on, and staff got
+404 for its reference. Delayed methods now keep their pending gifts for
+SAMIZDAT_DELAYED_PENDING_DAYS (60); an event for a gift the site does not have
+is shown to staff instead of waiting silently.
+"""
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from samizdat.support.models import Contribution, ProviderEvent
+from samizdat.support.providers.bank_transfer import mark_received
+
+from .test_stripe_checkout import _deliver, _event, _session
+
+pytestmark = pytest.mark.django_db
+
+
+def _pending(provider, days_old, amount_minor=2500):
+    gift = Contribution.objects.create(provider=provider, amount_minor=amount_minor,
+                                       currency="EUR", status="pending")
+    Contribution.objects.filter(pk=gift.pk).update(
+        created_at=timezone.now() - timedelta(days=days_old))
+    return gift
+
+
+def test_a_bank_transfer_paid_in_week_three_still_finds_its_gift(stripe_events, settings):
+    settings.SAMIZDAT_PAYMENT_PROVIDERS["bank_transfer"] = {
+        "BACKEND": "samizdat.support.providers.bank_transfer.BankTransferProvider"}
+    transfer = _pending("bank_transfer", days_old=20)
+    abandoned_card = _pending("stripe", days_old=20)
+    call_command("apply_retention", verbosity=0)
+    assert not Contribution.objects.filter(pk=abandoned_card.pk).exists()
+    assert Contribution.objects.filter(pk=transfer.pk).exists()
+    mark_received(transfer)  # staff saw the money arrive
+    transfer.refresh_from_db()
+    assert transfer.status == "paid"
+
+
+def test_after_the_long_limit_an_unpaid_transfer_goes_too(settings):
+    settings.SAMIZDAT_DELAYED_PENDING_DAYS = 60
+    recent, old = _pending("bank_transfer", days_old=59), _pending("bank_transfer", days_old=61)
+    call_command("apply_retention", verbosity=0)
+    assert list(Contribution.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_a_payment_for_an_unknown_gift_is_shown_to_staff(client, staff_client, stripe_events):
+    ghost = SimpleNamespace(reference="ZZZZ-ZZZZ-ZZZZ", amount_minor=2500, currency="EUR")
+    assert _deliver(client, _event("checkout.session.completed",
+                                   _session(ghost))).status_code == 200
+    event = ProviderEvent.objects.get()
+    assert event.outcome == "waiting"
+    dashboard = staff_client.get(reverse("fundraising:index")).content.decode()
+    assert 'data-figure="unknown-payments"' not in dashboard  # a reordered delivery, maybe
+    ProviderEvent.objects.filter(pk=event.pk).update(
+        received_at=timezone.now() - timedelta(hours=2))
+    dashboard = staff_client.get(reverse("fundraising:index")).content.decode()
+    assert 'data-figure="unknown-payments"' in dashboard
+    assert "1 payment event names a gift or plan this site does not have" in dashboard
