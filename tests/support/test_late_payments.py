@@ -49,6 +49,7 @@ def test_after_the_long_limit_an_unpaid_transfer_goes_too(settings):
     recent, old = _pending("bank_transfer", days_old=59), _pending("bank_transfer", days_old=61)
     call_command("apply_retention", verbosity=0)
     assert list(Contribution.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not Contribution.objects.filter(pk=old.pk).exists()
 
 
 def test_a_payment_for_an_unknown_gift_is_shown_to_staff(client, staff_client, stripe_events):
