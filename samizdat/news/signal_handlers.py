@@ -170,6 +170,18 @@ def on_content_change(sender, **kwargs):
         forget_pages()
 
 
+def on_view_restriction_change(sender, instance, **kwargs):
+    """A page made private (or public again): no cache may keep serving the old copy.
+
+    The restriction covers the page and everything under it, and listings show
+    its children, so every page is forgotten; the frontend cache is asked for
+    the page itself and its listings."""
+    forget_pages()
+    page = getattr(instance, "page", None)
+    if page is not None and getattr(settings, "WAGTAILFRONTENDCACHE", None):
+        purge_after_commit(urls_to_purge(page.specific))
+
+
 def register_signal_handlers():
     post_save.connect(on_content_change, dispatch_uid="samizdat-purge-snippet-save")
     post_delete.connect(on_content_change, dispatch_uid="samizdat-purge-snippet-delete")
@@ -177,3 +189,8 @@ def register_signal_handlers():
     page_unpublished.connect(on_publish_or_unpublish, dispatch_uid="samizdat-purge-unpublish")
     post_page_move.connect(on_move, dispatch_uid="samizdat-purge-move")
     pre_delete.connect(on_delete, dispatch_uid="samizdat-purge-delete")
+    from wagtail.models import PageViewRestriction
+
+    for signal in (post_save, post_delete):
+        signal.connect(on_view_restriction_change, sender=PageViewRestriction,
+                       dispatch_uid=f"samizdat-purge-view-restriction-{id(signal)}")

@@ -295,3 +295,25 @@ def test_search_results_are_never_kept_by_a_shared_cache(client, demo_site, sett
         assert {"private", "no-store"} <= {
             part.strip() for part in response["Cache-Control"].split(",")}
         assert "public" not in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_a_page_made_private_is_no_longer_served_from_the_cache(client, demo_site, purge_server,
+                                                               django_capture_on_commit_callbacks):
+    """A view restriction used to leave the public copy in the page cache."""
+    from wagtail.models import PageViewRestriction
+
+    article = ArticlePage.objects.get(slug="river-port-strike-enters-third-week",
+                                      locale__language_code="en")
+    assert client.get(ARTICLE).status_code == 200
+    assert client.get(ARTICLE)["X-Page-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        restriction = PageViewRestriction.objects.create(
+            page=article, restriction_type=PageViewRestriction.PASSWORD, password="s3cret")
+    hidden = client.get(ARTICLE)
+    assert hidden.get("X-Page-Cache") != "hit"
+    assert 'type="password"' in hidden.content.decode()  # the reader is asked for it
+    assert any(path == ARTICLE for _host, path in purge_server)  # nginx asked too
+    with django_capture_on_commit_callbacks(execute=True):
+        restriction.delete()
+    assert client.get(ARTICLE).status_code == 200
