@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -86,7 +87,8 @@ class Summary:
     removed: int = 0
     seconds: float = 0.0
     mode: str = "full"
-    problems: list = field(default_factory=list)
+    problems: list = field(default_factory=list)  # warnings: broken links, missing assets
+    failures: list = field(default_factory=list)  # pages that failed: the export fails
     written_files: list = field(default_factory=list)
 
 
@@ -317,6 +319,10 @@ def _store(result, body, ctx):
 
 def _init_worker(ctx):
     global _CTX, _CLIENT
+    # Ctrl-C goes to the whole process group: the parent alone handles it and stops
+    # the workers (Exporter.close_pool), instead of each worker dying mid-task and
+    # the parent waiting forever to join them.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _classify_path.cache_clear()
     _CTX = ctx
     _CLIENT = None
@@ -416,7 +422,15 @@ class Exporter:
                 os.chmod(tmpdir, 0o755)
                 self._run(tmpdir, key)
                 self.swap(tmpdir)
+            except OSError as exc:  # a full disk, a read-only folder: one clear line
+                self.close_pool(terminate=True)
+                shutil.rmtree(tmpdir, ignore_errors=True)
+                raise ExportError(
+                    f"writing the export failed ({exc.strerror or exc}"
+                    f"{': ' + str(exc.filename) if exc.filename else ''}); nothing was "
+                    "signed and the previous export is kept") from exc
             except BaseException:
+                self.close_pool(terminate=True)  # Ctrl-C: stop the workers now
                 shutil.rmtree(tmpdir, ignore_errors=True)
                 raise
             finally:
@@ -456,6 +470,7 @@ class Exporter:
             self.copy_assets(tmpdir, keep, state)
             self.copy_rotations(tmpdir)
             self.prune(tmpdir, keep)
+            self.refuse_failures()
             entries = self.entries(tmpdir)
             manifest_mod.write_signed(tmpdir, entries, ctx["site_url"] if not ctx["onion"]
                                       else ctx["onion_url"], key)
@@ -481,6 +496,17 @@ class Exporter:
         seeds |= urlset.app_export_paths()
         return {s for s in seeds if classify(s, "/").kind == "page"}
 
+    def refuse_failures(self):
+        """A page that failed to render or write fails the whole export: nothing is
+        signed and the previous export stays (a half mirror signed as whole is worse
+        than a day-old one)."""
+        failures = self.summary.failures
+        if failures:
+            more = f" (and {len(failures) - 3} more)" if len(failures) > 3 else ""
+            raise ExportError(
+                f"{len(failures)} page(s) failed, so nothing was signed and the previous "
+                f"export is kept: {'; '.join(failures[:3])}{more}")
+
     # -- rendering -------------------------------------------------------------
     def ensure_pool(self, jobs):
         if self.pool is None and jobs > 1:
@@ -489,9 +515,12 @@ class Exporter:
             self.pool = context.Pool(jobs, initializer=_init_worker, initargs=(_CTX,))
         return self.pool
 
-    def close_pool(self):
+    def close_pool(self, terminate=False):
         if self.pool is not None:
-            self.pool.close()
+            if terminate:
+                self.pool.terminate()
+            else:
+                self.pool.close()
             self.pool.join()
             self.pool = None
         if self.progress_bar is not None:
@@ -541,9 +570,11 @@ class Exporter:
         path = result["path"]
         self.summary.rendered += 1
         if result["status"] == "error":
-            self.summary.problems.append(f"{path}: {result['error']}")
+            self.summary.failures.append(f"{path}: {result['error']}")
             self.records.pop(path, None)
             return
+        if isinstance(result["status"], int) and result["status"] >= 500:
+            self.summary.failures.append(f"{path}: the page answered {result['status']}")
         if result["status"] != 200:
             self.records[path] = {"status": result["status"]}
             return
