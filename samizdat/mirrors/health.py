@@ -1,5 +1,6 @@
 """Is each mirror serving the current, untouched export?"""
 
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,14 +23,18 @@ class Health:
         return f"{self.status.upper():11} {self.mirror.url} {self.detail}".rstrip()
 
 
-def sample_paths(entries, size):
-    """The pages readers land on, plus an even spread over the rest (deterministic)."""
-    paths = sorted(entries)
-    chosen = [p for p in ALWAYS_CHECKED if p in entries]
-    if size and paths:
-        step = max(1, len(paths) // size)
-        chosen += paths[::step][:size]
-    return sorted(set(chosen))
+def sample_paths(entries, size, rng=None):
+    """The pages readers land on, plus a fresh random sample of the rest on every run.
+
+    A fixed sample let a tampering mirror change every file but those; a random
+    one (from the system's secure source) gives it no file it can count on
+    never being read."""
+    rng = rng or secrets.SystemRandom()
+    chosen = {p for p in ALWAYS_CHECKED if p in entries}
+    others = sorted(set(entries) - chosen)
+    if size and others:
+        chosen.update(rng.sample(others, min(size, len(others))))
+    return sorted(chosen)
 
 
 def check_mirror(mirror, current_manifest, public_key, sample=20, full=False, timeout=20):

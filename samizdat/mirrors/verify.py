@@ -20,7 +20,10 @@ from .manifest import (
 )
 from .signing import SigningError
 
-USER_AGENT = "samizdat-verify/1"
+# A browser's User-Agent: a tampering mirror must not be able to tell the checker
+# from a reader and serve it the untouched files only.
+USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 "
+              "Firefox/128.0")
 
 
 @dataclass(frozen=True, order=True)

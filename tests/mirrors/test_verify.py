@@ -151,3 +151,39 @@ def test_an_unreadable_folder_fails_the_check(copy, capsys):
     finally:
         (target / "news").chmod(0o755)
     assert "news: cannot be read" in capsys.readouterr().err
+
+
+def test_a_tampering_mirror_cannot_tell_the_checker_from_a_reader(copy, monkeypatch):
+    """The checker used to announce itself (samizdat-verify/1): a mirror could serve it
+    the untouched files and readers the altered ones."""
+    from samizdat.mirrors.signing import PublicKey
+    from samizdat.mirrors.verify import verify_url
+
+    from . import conftest
+
+    agents = []
+    real = conftest._Quiet.do_GET
+
+    def record(handler):
+        agents.append(handler.headers.get("User-Agent", ""))
+        return real(handler)
+
+    monkeypatch.setattr(conftest._Quiet, "do_GET", record)
+    target, pub = copy
+    with conftest.serve(target) as base:
+        verify_url(base, PublicKey.from_text(pub.read_text()), paths=["index.html"])
+    assert agents and all(a.startswith("Mozilla/5.0") and "samizdat" not in a.lower()
+                          for a in agents)
+
+
+def test_every_run_samples_other_files_so_none_is_safe_to_alter():
+    from samizdat.mirrors.health import ALWAYS_CHECKED, sample_paths
+
+    entries = {f"news/article-{n}/index.html": None for n in range(500)}
+    entries.update({name: None for name in ALWAYS_CHECKED})
+    runs = [sample_paths(entries, 20) for _ in range(30)]
+    assert all(set(ALWAYS_CHECKED) <= set(run) for run in runs)
+    assert all(len(run) == 20 + len(ALWAYS_CHECKED) for run in runs)
+    assert len({tuple(run) for run in runs}) > 25  # not one fixed set
+    seen = set().union(*runs)
+    assert len(seen) > 300  # over a month of daily checks most files get read
