@@ -180,7 +180,7 @@ def test_every_run_samples_other_files_so_none_is_safe_to_alter():
     from samizdat.mirrors.health import ALWAYS_CHECKED, sample_paths
 
     entries = {f"news/article-{n}/index.html": None for n in range(500)}
-    entries.update({name: None for name in ALWAYS_CHECKED})
+    entries.update(dict.fromkeys(ALWAYS_CHECKED))
     runs = [sample_paths(entries, 20) for _ in range(30)]
     assert all(set(ALWAYS_CHECKED) <= set(run) for run in runs)
     assert all(len(run) == 20 + len(ALWAYS_CHECKED) for run in runs)

@@ -136,15 +136,22 @@ def test_production_with_debug_on_refuses_to_start_instead_of_using_the_demo_key
     assert "samizdat_security.E010" in result.stderr and "Set DEBUG=0" in result.stderr
 
 
-def test_an_app_process_refuses_the_demo_provider_and_console_mail(tmp_path):
-    """gunicorn imports samizdat.wsgi without running checks: the import itself refuses."""
+def production_env(tmp_path, drop, **extra):
+    """Valid production keys, none of the caller's DJANGO_/SAMIZDAT_/… variables (nor
+    those starting with `drop`), then `extra`."""
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("DJANGO_", "SAMIZDAT_", "SECURE_", "DEBUG", "EMAIL_"))}
+           if not key.startswith(("DJANGO_", "SAMIZDAT_", "SECURE_", "DEBUG", drop))}
     env.update({"SAMIZDAT_PRODUCTION": "1", "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
                 "SAMIZDAT_DONOR_KEYS": Fernet.generate_key().decode(),
                 "SAMIZDAT_DONOR_INDEX_KEY": secrets.token_urlsafe(48),
                 "ALLOWED_HOSTS": "news.example.org", "SAMIZDAT_VAR_DIR": str(tmp_path),
-                "SAMIZDAT_DEMO_PAYMENTS": "1"})
+                **extra})
+    return env
+
+
+def test_an_app_process_refuses_the_demo_provider_and_console_mail(tmp_path):
+    """gunicorn imports samizdat.wsgi without running checks: the import itself refuses."""
+    env = production_env(tmp_path, "EMAIL_", SAMIZDAT_DEMO_PAYMENTS="1")
     refused = subprocess.run([sys.executable, "-c", "import samizdat.wsgi"], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode != 0
@@ -154,13 +161,7 @@ def test_an_app_process_refuses_the_demo_provider_and_console_mail(tmp_path):
 
 def test_production_without_a_real_provider_offers_bank_transfer_only(tmp_path):
     """No Stripe key in production: the demo provider is not switched on by default."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("DJANGO_", "SAMIZDAT_", "SECURE_", "DEBUG", "STRIPE_"))}
-    env.update({"SAMIZDAT_PRODUCTION": "1", "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
-                "SAMIZDAT_DONOR_KEYS": Fernet.generate_key().decode(),
-                "SAMIZDAT_DONOR_INDEX_KEY": secrets.token_urlsafe(48),
-                "ALLOWED_HOSTS": "news.example.org", "SAMIZDAT_VAR_DIR": str(tmp_path),
-                "DJANGO_SETTINGS_MODULE": "samizdat.settings"})
+    env = production_env(tmp_path, "STRIPE_", DJANGO_SETTINGS_MODULE="samizdat.settings")
     code = ("import django; django.setup(); from django.conf import settings; "
             "print(sorted(settings.SAMIZDAT_PAYMENT_PROVIDERS))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
