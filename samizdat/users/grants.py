@@ -19,8 +19,17 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-# The staff user making the current web request (set by CurrentActorMiddleware).
-current_actor = contextvars.ContextVar("samizdat_current_actor", default=None)
+# The current web request (set by CurrentActorMiddleware); its user is read only when
+# a grant is checked, so reader pages never load the session (no Vary: Cookie, which
+# would split every cached page into variants).
+current_request = contextvars.ContextVar("samizdat_current_request", default=None)
+
+
+def current_actor():
+    """The signed-in user making the current web request, or None (manage.py, anonymous)."""
+    request = current_request.get()
+    user = getattr(request, "user", None) if request is not None else None
+    return user if user is not None and user.is_authenticated else None
 
 DONOR_APPS = ("support",)
 GRANTED = "users.donor_access_granted"
@@ -35,7 +44,7 @@ def donor_groups(group_ids):
 
 
 def _refuse_unless_superuser(message):
-    actor = current_actor.get()
+    actor = current_actor()
     if actor is not None and not actor.is_superuser:
         raise PermissionDenied(message)
     return actor
@@ -68,7 +77,7 @@ def on_user_groups_changed(sender, instance, action, reverse, pk_set, **kwargs):
     if action == "pre_add":
         _refuse_unless_superuser(_("Only a superuser may give access to supporters' data."))
         return
-    actor = current_actor.get()
+    actor = current_actor()
     for user, groups in pairs:
         log(instance=user, action=GRANTED, user=actor,
             data={"groups": [group.name for group in groups], "user_id": user.pk})
@@ -88,9 +97,8 @@ class CurrentActorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        token = current_actor.set(user if user is not None and user.is_authenticated else None)
+        token = current_request.set(request)
         try:
             return self.get_response(request)
         finally:
-            current_actor.reset(token)
+            current_request.reset(token)
