@@ -463,6 +463,8 @@ SAMIZDAT_DONATION_ONION_ORIGIN = os.environ.get("SAMIZDAT_DONATION_ONION_ORIGIN"
 # The onion copy (http://<56 chars>.onion); else the oldest active onion Mirror.
 SAMIZDAT_ONION_URL = os.environ.get("SAMIZDAT_ONION_URL", "").rstrip("/")
 SAMIZDAT_MIRRORS_VALID_DAYS = int(os.environ.get("SAMIZDAT_MIRRORS_VALID_DAYS", "30"))
+# check_mirrors calls a mirror STALE when its export was signed longer ago (0: no limit).
+SAMIZDAT_MIRROR_MAX_AGE_DAYS = int(os.environ.get("SAMIZDAT_MIRROR_MAX_AGE_DAYS", "7"))
 # The export that check_mirrors compares against and publishing updates.
 SAMIZDAT_EXPORT_DIR = Path(os.environ.get("SAMIZDAT_EXPORT_DIR", VAR_DIR / "export"))
 # Re-export (incrementally) after publishing, as a debounced background task.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from .manifest import MANIFEST_NAME
+from .manifest import MANIFEST_NAME, signed_time
 from .models import Mirror
 from .verify import verify_url
 
@@ -37,7 +37,19 @@ def sample_paths(entries, size, rng=None):
     return sorted(chosen)
 
 
-def check_mirror(mirror, current_manifest, public_key, sample=20, full=False, timeout=20):
+def too_old(comment, max_age_days, now=None):
+    """A description if the signed export time is older than the limit, else ""."""
+    when = signed_time(comment)
+    if when is None or not max_age_days:
+        return ""
+    age = (now or timezone.now()) - when
+    if age.total_seconds() > max_age_days * 86400:
+        return f"(signed {age.days} days ago, limit {max_age_days})"
+    return ""
+
+
+def check_mirror(mirror, current_manifest, public_key, sample=20, full=False, timeout=20,
+                 max_age_days=None):
     if mirror.kind == Mirror.Kind.ONION or not mirror.url.startswith(("http://", "https://")):
         return Health(mirror, "skipped", "(needs Tor or an IPFS gateway URL)")
     first = verify_url(mirror.base_url, public_key, paths=[], timeout=timeout)
@@ -53,15 +65,21 @@ def check_mirror(mirror, current_manifest, public_key, sample=20, full=False, ti
         return Health(mirror, "unreachable" if unreachable else "tampered", names)
     if report.manifest != current_manifest:
         return Health(mirror, "stale", f"({report.trusted_comment})")
+    # Genuine and current, but signed too long ago: the exports have stopped.
+    old = too_old(report.trusted_comment, max_age_days)
+    if old:
+        return Health(mirror, "stale", old)
     checked = report.files if full else len(paths)
     return Health(mirror, "ok", f"({checked} of {report.files} files checked)")
 
 
-def check_all(export_dir, public_key, sample=20, full=False, timeout=20, save=True):
+def check_all(export_dir, public_key, sample=20, full=False, timeout=20, save=True,
+              max_age_days=None):
     current = (Path(export_dir) / MANIFEST_NAME).read_bytes()
     results = []
     for mirror in Mirror.objects.active().order_by("kind", "created_at", "pk"):
-        health = check_mirror(mirror, current, public_key, sample, full, timeout)
+        health = check_mirror(mirror, current, public_key, sample, full, timeout,
+                              max_age_days)
         results.append(health)
         if save:
             mirror.last_checked_at = timezone.now()

@@ -7,8 +7,10 @@ minisign signature are the only files it does not list.
 
 import hashlib
 import os
+import re
 import stat
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 MANIFEST_NAME = "samizdat-manifest.txt"
@@ -128,18 +130,42 @@ def parse(data):
     return lines[1][len("site "):], entries
 
 
-def trusted_comment(manifest_bytes, site_url):
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_TIME = re.compile(r"\btime:(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")
+
+
+def export_time():
+    """When this export was made, in UTC to the second: SOURCE_DATE_EPOCH (seconds
+    since 1970) for reproducible builds, else now."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=UTC)
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def trusted_comment(manifest_bytes, site_url, when):
+    """Signed with the manifest: its hash and the export's time, so an old signed
+    export replayed by a mirror shows its age (check_mirrors, minisign -V)."""
     digest = hashlib.sha256(manifest_bytes).hexdigest()
-    return f"samizdat export of {site_url} manifest-sha256:{digest}"
+    return (f"samizdat export of {site_url} manifest-sha256:{digest} "
+            f"time:{when.strftime(TIME_FORMAT)}")
 
 
-def write_signed(root, entries, site_url, secret_key):
+def signed_time(comment):
+    """The export time in a trusted comment, or None (exports signed before it was)."""
+    match = _TIME.search(comment or "")
+    if not match:
+        return None
+    return datetime.strptime(match.group(1), TIME_FORMAT).replace(tzinfo=UTC)
+
+
+def write_signed(root, entries, site_url, secret_key, when=None):
     """Write the manifest and its signature into root; returns the manifest bytes."""
     root = Path(root)
     data = render(entries, site_url)
     signature = secret_key.sign(
         data,
-        trusted_comment(data, site_url),
+        trusted_comment(data, site_url, when or export_time()),
         untrusted_comment=f"signature from samizdat mirror key {secret_key.public_key.id_hex}",
     )
     (root / MANIFEST_NAME).write_bytes(data)

@@ -76,3 +76,19 @@ def check_production_configuration(app_configs=None, **kwargs):
         return []
     return [Error(message, hint=hint, id=check_id)
             for check_id, message, hint in problems(settings)]
+
+
+@register(Tags.security, deploy=True)
+def check_source_date_epoch(app_configs=None, **kwargs):
+    """SOURCE_DATE_EPOCH makes every export claim one time: a mirror replaying an old
+    export could no longer be told by its age."""
+    import os
+
+    from django.core.checks import Warning as CheckWarning
+
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        return [CheckWarning(
+            "SOURCE_DATE_EPOCH is set: every mirror export is signed with that same time.",
+            hint="Unset it in production; it is for reproducible test builds.",
+            id="samizdat_mirrors.W001")]
+    return []

@@ -114,3 +114,12 @@ def staff_client(client, django_user_model):
 
     user = django_user_model.objects.create_superuser(username="editor", password="x")
     return login_with_second_factor(client, user)
+
+
+@pytest.fixture(autouse=True)
+def _reproducible_exports(monkeypatch):
+    """Exports in these tests are reproducible builds: the signed time is fixed, so two
+    exports of the same data are identical byte for byte (docs/mirrors.md)."""
+    import time
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(time.time()) // 86400 * 86400))  # today

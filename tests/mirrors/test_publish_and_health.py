@@ -144,3 +144,41 @@ def test_check_mirrors_reports_stale_unreachable_and_tampered_copies(demo_export
     assert lines[stale_url] == "STALE"
     assert lines[f"http://127.0.0.1:{port}/"] == "UNREACHABLE"
     assert Mirror.objects.get(url=bad_url).last_check_result.startswith("TAMPERED")
+
+
+def test_a_mirror_replaying_an_old_signed_export_is_stale_by_its_signed_time(
+        demo_export, tmp_path, settings, capsys):
+    """The export's time is in the signed comment: a copy that is genuine and complete
+    but was signed long ago shows its age, and check_mirrors calls it STALE."""
+    from datetime import UTC, datetime, timedelta
+
+    folder, _key, _published = demo_export
+    secret = EXPORT_KEYS[folder]
+    settings.SAMIZDAT_MIRROR_SIGNING_KEY = secret.file_text()
+    current, old = tmp_path / "current", tmp_path / "old"
+    for copy, days in ((current, 0), (old, 10)):
+        shutil.copytree(folder, copy)
+        when = datetime.now(UTC).replace(microsecond=0) - timedelta(days=days)
+        manifest.write_signed(copy, manifest.entries_for(copy), "https://news.example.org",
+                              secret, when=when)
+    signature = (old / manifest.SIGNATURE_NAME).read_text()
+    assert f"time:{(datetime.now(UTC) - timedelta(days=10)):%Y-%m-%d}" in signature
+    with serve(old) as old_url:
+        Mirror.objects.create(url=old_url, kind="other")
+        with pytest.raises(CommandError, match="1 of 1 mirrors"):
+            call_command("check_mirrors", "--export", str(current), "--timeout", "5")
+        assert "STALE" in capsys.readouterr().out
+        assert "signed 10 days ago, limit 7" in Mirror.objects.get().last_check_result
+        call_command("check_mirrors", "--export", str(current), "--timeout", "5",
+                     "--max-age-days", "30")
+        assert Mirror.objects.get().last_check_result.startswith("OK")
+        with pytest.raises(CommandError, match="--max-age-days"):
+            call_command("check_mirrors", "--export", str(current), "--max-age-days", "-1")
+
+
+def test_check_deploy_warns_when_exports_all_claim_one_time(monkeypatch):
+    from samizdat.security.checks import check_source_date_epoch
+
+    assert [w.id for w in check_source_date_epoch()] == ["samizdat_mirrors.W001"]
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert check_source_date_epoch() == []

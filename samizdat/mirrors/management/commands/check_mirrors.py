@@ -20,8 +20,15 @@ class Command(BaseCommand):
                             help="files fetched per mirror besides the home pages")
         parser.add_argument("--full", action="store_true", help="fetch every file")
         parser.add_argument("--timeout", type=float, default=20)
+        parser.add_argument("--max-age-days", type=int, default=None,
+                            help="a mirror whose export was signed longer ago is STALE "
+                                 "(default: SAMIZDAT_MIRROR_MAX_AGE_DAYS; 0 turns it off)")
 
-    def handle(self, *args, export, sample, full, timeout, **options):
+    def handle(self, *args, export, sample, full, timeout, max_age_days, **options):
+        if max_age_days is None:
+            max_age_days = getattr(settings, "SAMIZDAT_MIRROR_MAX_AGE_DAYS", 7)
+        if max_age_days < 0:
+            raise CommandError("--max-age-days must be 0 (no limit) or more")
         export = Path(export or settings.SAMIZDAT_EXPORT_DIR)
         if not (export / MANIFEST_NAME).is_file():
             raise CommandError(f"{export} holds no export (run export_site first)")
@@ -29,7 +36,8 @@ class Command(BaseCommand):
             key = load_secret_key().public_key
         except SigningError as exc:
             raise CommandError(str(exc)) from exc
-        results = check_all(export, key, sample=sample, full=full, timeout=timeout)
+        results = check_all(export, key, sample=sample, full=full, timeout=timeout,
+                            max_age_days=max_age_days)
         for health in results:
             self.stdout.write(str(health))
         bad = [h for h in results if h.status not in ("ok", "skipped")]
