@@ -13,6 +13,7 @@ import urllib.request
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.urls import resolve, reverse
 from django.utils import translation
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from . import signing
 from .base import (
     Fact,
+    InvalidEvent,
     ParsedEvent,
     PaymentProvider,
     event_id_and_type,
@@ -31,7 +33,7 @@ from .base import (
     provider_timeout,
 )
 
-__all__ = ["DemoProvider", "SIGNATURE_HEADER"]
+__all__ = ["DemoProvider", "SIGNATURE_HEADER", "demo_payments_allowed", "refuse_in_production"]
 
 SIGNATURE_HEADER = "Samizdat-Signature"
 
@@ -42,12 +44,35 @@ EVENT_TYPES = {
 }
 
 
+def demo_payments_allowed():
+    """Outside production, or in the loopback benchmarks' Python settings module
+    (bench/load_settings.py sets SAMIZDAT_LOOPBACK_BENCHMARK = True; no environment
+    variable can set it, so no real install turns it on by accident)."""
+    if not getattr(settings, "SAMIZDAT_PRODUCTION", False):
+        return True
+    return getattr(settings, "SAMIZDAT_LOOPBACK_BENCHMARK", False) is True
+
+
+def refuse_in_production():
+    """The demo marks any gift paid with a click: in production it does nothing at all,
+    however it came to be configured (checks skipped, another entry point, an override).
+    Startup refuses it first (samizdat_security.E016)."""
+    if not demo_payments_allowed():
+        raise ImproperlyConfigured(
+            "samizdat_security.E016: the demo payment provider cannot run with "
+            "SAMIZDAT_PRODUCTION=1; unset SAMIZDAT_DEMO_PAYMENTS and configure Stripe or "
+            "offer bank transfer only.")
+
+
 class DemoProvider(PaymentProvider):
     public_name = _("Card (demo)")
     supports_recurring = True
     supports_cancel = True
     supports_change = True
     supports_pause = True
+
+    def is_configured(self):
+        return demo_payments_allowed()  # never offered to readers in production
 
     @property
     def secret(self):
@@ -62,6 +87,7 @@ class DemoProvider(PaymentProvider):
 
     # Checkout ------------------------------------------------------------
     def begin_checkout(self, subject, urls):
+        refuse_in_production()
         subject.checkout_ref = f"demo_cs_{uuid.uuid4().hex[:16]}"
         with translation.override(subject.language or settings.LANGUAGE_CODE):
             return reverse("support:demo_checkout", args=[subject.reference])
@@ -168,6 +194,7 @@ class DemoProvider(PaymentProvider):
 
     def deliver(self, event_type, data, event_id=None):
         """Sign an event and post it to our own webhook path; returns the HTTP status."""
+        refuse_in_production()
         body, headers = self.signed(self.build_event(event_type, data, event_id=event_id))
         path = reverse("support_root:webhook", args=[self.identifier])
         if self.options.get("DELIVERY") == "http":
@@ -190,6 +217,8 @@ class DemoProvider(PaymentProvider):
         return match.func(request, *match.args, **match.kwargs).status_code
 
     def verify_event(self, request):
+        if not demo_payments_allowed():
+            raise InvalidEvent("the demo provider takes no events in production")
         body = request.body
         signing.verify(body, request.headers.get(SIGNATURE_HEADER), self.secret)
         payload = parse_event_body(body)
