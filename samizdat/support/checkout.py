@@ -4,7 +4,8 @@
 (appeals' banners and widgets) build on. `start_checkout` creates the pending
 Contribution or Pledge and asks the provider for its checkout URL; it is
 only reached with validated data, so bad input never stores a row or calls
-a provider.
+a provider. The reader's address is kept encrypted on that row, not as a
+Supporter: only a verified payment makes an address a supporter.
 
 A provider that times out or fails leaves the pending row in place: the
 payment-method form carries a signed *attempt* token naming the reference the
@@ -22,7 +23,7 @@ from django.urls import reverse
 from django.utils import translation
 from wagtail.models import Site
 
-from .models import AmountOption, Contribution, ContributionSettings, Pledge, Supporter
+from .models import AmountOption, Contribution, ContributionSettings, Pledge
 from .models.contributions import Frequency, new_reference
 from .models.options import DEFAULT_AMOUNTS
 from .money import SUPPORTED_CURRENCIES, major_string, parse_amount
@@ -136,12 +137,6 @@ def contribution_options(language_code, site=None):
     }
 
 
-def _supporter_for(email):
-    if not email:
-        return None
-    return Supporter.objects.for_email(email)
-
-
 ATTEMPT_SALT = "samizdat.support.checkout-attempt"
 # Stripe keeps an idempotency key's result for 24 hours; a retry later starts afresh.
 ATTEMPT_MAX_AGE = 24 * 3600
@@ -166,7 +161,7 @@ def attempt_reference(token):
 
 def _same_choice(subject, fields):
     """A pending row of an earlier try of this very form, with the same choices."""
-    email = subject.supporter.email if subject.supporter_id else ""
+    email = subject.email
     return (subject.status == "pending" and subject.provider == fields["provider"]
             and subject.frequency == fields["frequency"]
             and subject.amount_minor == fields["amount_minor"]
@@ -199,7 +194,9 @@ def _pending_subject(data, provider, language):
             common["reference"] = reference
         try:
             with transaction.atomic():
-                common["supporter"] = _supporter_for(fields["email"])
+                # No Supporter yet: the address waits, encrypted, on the row until a
+                # verified payment (webhooks.link_supporter); typing it earns it nothing.
+                common["checkout_email"] = fields["email"]
                 if data["frequency"] == Frequency.ONCE:
                     return Contribution.objects.create(**common)
                 return Pledge.objects.create(frequency=data["frequency"], **common)

@@ -40,10 +40,17 @@ def supporters_for(email_index):
     return Supporter.objects.with_index(email_index).order_by("pk")
 
 
+def _theirs(email_index):
+    """Rows under their supporter number, and checkouts started with their address that
+    no payment reached (those hold the address themselves, support/models)."""
+    return (Q(supporter__in=supporters_for(email_index))
+            | Q(checkout_email_index=email_index or "-"))
+
+
 def _pledges(email_index):
     from .models import Pledge
 
-    return Pledge.objects.filter(supporter__in=supporters_for(email_index)).order_by(
+    return Pledge.objects.filter(_theirs(email_index)).order_by(
         "created_at", "pk"
     )
 
@@ -51,7 +58,7 @@ def _pledges(email_index):
 def _gifts(email_index):
     from .models import Contribution
 
-    return Contribution.objects.filter(supporter__in=supporters_for(email_index)).order_by(
+    return Contribution.objects.filter(_theirs(email_index)).order_by(
         "created_at", "pk"
     )
 

@@ -2,7 +2,11 @@
 
 - Abandoned checkouts: contributions and plans still *pending* N days after
   they were started, with no ledger row and no provider event, are deleted;
-  so are supporter rows left with no gift or plan at all.
+  so are supporter rows left with no gift or plan at all. Methods whose money
+  may come later (a bank transfer, a SEPA debit) keep theirs for
+  SAMIZDAT_DELAYED_PENDING_DAYS. A checkout no money reached and that is no
+  longer pending (declined, abandoned) loses the address typed into it after N
+  days; it never made a supporter (support/models: CheckoutEmail).
 - Contact data: a supporter's address (the encrypted e-mail and its blind
   index) is erased M months after their most recent one-off gift, or M'
   months after their plan was canceled, whichever is later. Anyone with an
@@ -46,6 +50,7 @@ class RetentionReport:
     pledges_deleted: int = 0
     supporters_deleted: int = 0
     addresses_erased: int = 0
+    checkout_addresses_erased: int = 0
 
     def changed(self):
         return any(vars(self).values())
@@ -68,8 +73,9 @@ def retention_settings():
 # --- Erasing one supporter ----------------------------------------------------------
 
 
-def _scrub_events(supporter_ids):
-    """Blank the sealed personal values in the provider events of these supporters' gifts."""
+def _scrub_events(supporter_ids, email_index):
+    """Blank the sealed personal values in the provider events of these supporters' gifts
+    and of the unpaid checkouts started with their address."""
     from django.db.models import Q
 
     from .crypto import _map_personal
@@ -77,6 +83,8 @@ def _scrub_events(supporter_ids):
 
     events = ProviderEvent.objects.filter(
         Q(contribution__supporter__in=supporter_ids) | Q(pledge__supporter__in=supporter_ids)
+        | Q(contribution__checkout_email_index=email_index)
+        | Q(pledge__checkout_email_index=email_index)
     )
     for event in events.iterator():
         scrubbed = _map_personal(event.payload, lambda value: "")
@@ -88,13 +96,14 @@ def forget_address(email_index, now=None):
     """Erase every supporter row with this blind index; returns how many rows changed.
 
     Also deletes the address's self-service links and any pending appeal
-    reminder, blanks plan cancellation reasons (free text they typed) and the
+    reminder, blanks the address on unpaid checkouts started with it, blanks plan
+    cancellation reasons (free text they typed) and the
     personal values kept in their provider events. Gifts, plans, ledger rows
     and provider events themselves stay: totals never change.
     """
     from samizdat.appeals.models import EmailReminder
 
-    from .models import ManageLink, Pledge, Supporter
+    from .models import Contribution, ManageLink, Pledge, Supporter
 
     if not email_index:
         return 0
@@ -106,7 +115,11 @@ def forget_address(email_index, now=None):
         Pledge.objects.filter(supporter__in=ids).exclude(cancel_reason="").update(
             cancel_reason=""
         )
-        _scrub_events(ids)
+        _scrub_events(ids, email_index)
+        # Checkouts started with the address and never paid hold it themselves.
+        for model in (Contribution, Pledge):
+            model.objects.filter(checkout_email_index=email_index).update(
+                checkout_email="", checkout_email_index="")
         _forget_tasks_and_sessions(email_index)
         return Supporter.objects.filter(pk__in=ids).update(
             email="", email_index="", forgotten_at=now
@@ -192,6 +205,13 @@ def delete_abandoned_checkouts(now=None, days=None, report=None):
             provider__in=delayed, created_at__gte=delayed_cutoff)
         deleted, _by_model = stale.delete()
         setattr(report, counter, getattr(report, counter) + deleted)
+    # A checkout no money reached (declined, abandoned, expired) keeps the address typed
+    # into it only as long as a pending one: it earned no supporter, and it has no use.
+    for model in (Contribution, Pledge):
+        report.checkout_addresses_erased += model.objects.filter(
+            supporter__isnull=True, created_at__lt=cutoff).exclude(
+            checkout_email_index="").exclude(status=model.Status.PENDING).update(
+            checkout_email="", checkout_email_index="")
     # Rows a deleted checkout leaves without any gift or plan point to nothing.
     orphans = Supporter.objects.filter(created_at__lt=cutoff).exclude(
         Exists(Contribution.objects.filter(supporter=OuterRef("pk")))

@@ -7,6 +7,7 @@ every listing page, record and export they open is written to the audit log
 (support/audit.py), which the Access log shows and nobody can edit.
 """
 
+from django.db.models import Q
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -50,7 +51,7 @@ class ReadOnlyPolicy(ModelPermissionPolicy):
 
 
 def _email(obj):
-    return obj.supporter.email if obj.supporter_id else ""
+    return obj.email  # the supporter's, or the one typed at a checkout not paid yet
 
 
 def _amount(obj):
@@ -90,7 +91,9 @@ class ContributionIndexView(exports.FundraisingIndexView):
             return queryset
         query = self.search_query.strip()
         if "@" in query:
-            return queryset.filter(supporter__email_index=blind_index(query))
+            index = blind_index(query) or "-"
+            return queryset.filter(Q(supporter__email_index=index)
+                                   | Q(checkout_email_index=index))
         return queryset.filter(reference__icontains=query)
 
 

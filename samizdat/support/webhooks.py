@@ -16,11 +16,12 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from . import ledger
-from .crypto import DonorKeyError, seal_personal_data
+from .crypto import UNREADABLE_HELP, DonorKeyError, UnreadableEmail, seal_personal_data
 from .models import Contribution, LedgerEntry, Pledge, ProviderEvent, Supporter
 from .providers.base import InvalidEvent, check_facts, get_provider
 
-__all__ = ["apply_event", "apply_waiting", "receive", "record_event", "resolve_subject"]
+__all__ = ["apply_event", "apply_waiting", "link_supporter", "money_arrived", "receive",
+           "record_event", "resolve_subject"]
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +179,8 @@ def _apply(record):
             event.contribution = subject
         event.save(update_fields=["applied_at", "outcome", "pledge", "contribution"])
         ledger.refresh_state(subject, new_entries)
-    keys = {getattr(subject, name) for name in linked if name != "supporter"}
+        link_supporter(subject, facts)
+    keys = {getattr(subject, name) for name in linked}
     for entry in new_entries:
         if entry.kind == "payment":
             keys |= {entry.source_ref, entry.provider_ref}
@@ -186,8 +188,8 @@ def _apply(record):
 
 
 def _link_references(subject, facts):
-    """Remember the provider's ids (subscription, payment, customer) and the payer's e-mail;
-    returns the names of the fields that changed."""
+    """Remember the provider's ids (subscription, payment, customer); returns the names
+    of the fields that changed."""
     changed = []
     for fact in facts:
         for name in ("subscription_ref", "payment_ref", "customer_ref"):
@@ -196,18 +198,45 @@ def _link_references(subject, facts):
             if value and hasattr(subject, name) and not getattr(subject, name):
                 setattr(subject, name, value)
                 changed.append(name)
-        if fact.email and subject.supporter_id is None:
-            try:
-                subject.supporter = Supporter.objects.for_email(fact.email.strip())
-            except DonorKeyError as exc:
-                # The money is recorded all the same; only the address is not kept.
-                logger.error("%s %s: the payer's address is not stored: %s",
-                             type(subject).__name__, subject.reference, exc)
-                continue
-            changed.append("supporter")
     if changed:
         subject.save(update_fields=sorted(set(changed)))
     return set(changed)
+
+
+def money_arrived(subject):
+    """A verified payment is recorded for the gift or plan, or the provider started the
+    plan: only then is the address given at checkout a supporter's (a plan that never
+    started, a declined or abandoned checkout, leaves it where it is)."""
+    if isinstance(subject, Pledge) and subject.activated_at is not None:
+        return True
+    return subject.ledger_entries.filter(kind=LedgerEntry.Kind.PAYMENT).exists()
+
+
+def link_supporter(subject, facts=()):
+    """Once money arrived, make the address a supporter's: the one typed at checkout, or
+    else the payer's address the provider reports. Called under the subject's row lock,
+    in the payment's transaction (the receipt, sent after commit, finds it)."""
+    if subject.supporter_id is not None or not money_arrived(subject):
+        return None
+    email = subject.checkout_email or next((f.email for f in facts if f.email), "")
+    if isinstance(email, UnreadableEmail):
+        # No key reads the typed address: keep it as it is; the money is recorded.
+        logger.error("%s %s: the checkout address cannot be read: %s",
+                     type(subject).__name__, subject.reference, UNREADABLE_HELP)
+        return None
+    email = (email or "").strip()
+    if not email:
+        return None
+    try:
+        subject.supporter = Supporter.objects.for_email(email)
+    except DonorKeyError as exc:
+        # The money is recorded all the same; only the address is not kept.
+        logger.error("%s %s: the payer's address is not stored: %s",
+                     type(subject).__name__, subject.reference, exc)
+        return None
+    subject.checkout_email = ""
+    subject.save(update_fields=["supporter", "checkout_email", "checkout_email_index"])
+    return subject.supporter
 
 
 def _fact_keys(facts):

@@ -95,7 +95,46 @@ class Supporter(models.Model):
         super().save(*args, **kwargs)
 
 
-class Contribution(models.Model):
+class CheckoutEmail(models.Model):
+    """The address a reader typed at checkout, kept encrypted on the pending gift or plan.
+
+    No Supporter exists before a verified payment: anyone can type anyone's address
+    into the form, and a Supporter row is what earns an address e-mail (manage links).
+    When the provider's verified event says money arrived (or a plan started),
+    support/webhooks.py links or creates the Supporter and blanks this copy.
+    Erasure (retention.forget_address) blanks it by its blind index.
+    """
+
+    checkout_email = EncryptedEmailField(
+        _("e-mail given at checkout"), max_length=254, blank=True,
+        db_column="checkout_email_ciphertext",
+    )
+    checkout_email_index = models.CharField(
+        _("checkout e-mail blind index"), max_length=64, blank=True, db_index=True,
+        editable=False,
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not isinstance(self.checkout_email, UnreadableEmail):
+            self.checkout_email = (self.checkout_email or "").strip()
+            self.checkout_email_index = blind_index(self.checkout_email)
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "checkout_email" in update_fields:
+                kwargs["update_fields"] = {*update_fields, "checkout_email_index"}
+        super().save(*args, **kwargs)
+
+    @property
+    def email(self):
+        """The supporter's address once money arrived; before, the one typed at checkout."""
+        if self.supporter_id:
+            return self.supporter.email
+        return self.checkout_email or ""
+
+
+class Contribution(CheckoutEmail):
     """A one-off gift. Starts pending; provider events move it."""
 
     class Status(models.TextChoices):
@@ -143,12 +182,8 @@ class Contribution(models.Model):
     def __str__(self):
         return f"{self.reference} {self.amount_minor} {self.currency} ({self.status})"
 
-    @property
-    def email(self):
-        return self.supporter.email if self.supporter_id else ""
 
-
-class Pledge(models.Model):
+class Pledge(CheckoutEmail):
     """A recurring plan (monthly or annual). Starts pending; provider events move it."""
 
     class Status(models.TextChoices):
@@ -216,10 +251,6 @@ class Pledge(models.Model):
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "asked_amount_minor"}
         super().save(*args, **kwargs)
-
-    @property
-    def email(self):
-        return self.supporter.email if self.supporter_id else ""
 
 
 class ProviderEvent(models.Model):

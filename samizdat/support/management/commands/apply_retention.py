@@ -17,5 +17,6 @@ class Command(BaseCommand):
             f"{prefs.one_off_months} months, canceled supporters {prefs.canceled_months} "
             f"months): deleted {report.contributions_deleted} abandoned gifts, "
             f"{report.pledges_deleted} abandoned plans, {report.supporters_deleted} empty "
-            f"supporter rows; erased {report.addresses_erased} addresses."
+            f"supporter rows; erased {report.addresses_erased} addresses; "
+            f"{report.checkout_addresses_erased} addresses of unpaid checkouts."
         )
