@@ -122,6 +122,9 @@ def raw_tokens():
     with connection.cursor() as cursor:
         cursor.execute("SELECT email_ciphertext FROM support_supporter ORDER BY id")
         supporters = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT checkout_email_ciphertext FROM support_contribution "
+                       "WHERE checkout_email_ciphertext <> '' ORDER BY id")
+        supporters += [row[0] for row in cursor.fetchall()]
         cursor.execute("SELECT email_ciphertext FROM appeals_emailreminder ORDER BY id")
         return supporters + [row[0] for row in cursor.fetchall()]
 
@@ -138,10 +141,12 @@ def test_rotation_re_encrypts_everything_under_the_new_key(settings):
     for address in addresses:
         Supporter.objects.create(email=address)
     create_email_reminder("reminded@example.org", 3, "en")
+    unpaid = Contribution.objects.create(provider="demo", amount_minor=100, currency="USD",
+                                         checkout_email="unpaid@example.org")
     record_event("demo", ParsedEvent(
         id="evt_sealed", type="checkout.completed", occurred_at=datetime.now(UTC),
         payload={"customer_details": {"email": "payer@example.org"}}))
-    everyone = [*addresses, "reminded@example.org", "payer@example.org"]
+    everyone = [*addresses, "reminded@example.org", "payer@example.org", "unpaid@example.org"]
     assert_no_address(*everyone)
     before = raw_tokens()
     assert all(Fernet(key_a).decrypt(token.encode()) for token in before)
@@ -152,6 +157,7 @@ def test_rotation_re_encrypts_everything_under_the_new_key(settings):
     out = call_command_output("rotate_donor_key", "--batch-size", "3")
     assert "support.Supporter.email: 8 checked, 7 re-encrypted, 1 already current" in out
     assert "appeals.EmailReminder.email: 1 checked, 1 re-encrypted" in out
+    assert "support.Contribution.checkout_email: 1 checked, 1 re-encrypted" in out
     assert "support.ProviderEvent personal values: 1 checked, 1 re-encrypted" in out
     assert_no_address(*everyone)
     again = call_command_output("rotate_donor_key")
@@ -164,6 +170,8 @@ def test_rotation_re_encrypts_everything_under_the_new_key(settings):
     from samizdat.support.crypto import unseal
 
     assert EmailReminder.objects.get().email == "reminded@example.org"
+    unpaid.refresh_from_db()
+    assert unpaid.checkout_email == "unpaid@example.org"
     event = ProviderEvent.objects.get(event_id="evt_sealed")
     assert unseal(event.payload["customer_details"]["email"]) == "payer@example.org"
     for token in raw_tokens():

@@ -27,9 +27,12 @@ from samizdat.support.crypto import (
 def encrypted_columns():
     """(model, field) for every encrypted column."""
     from samizdat.appeals.models import EmailReminder
-    from samizdat.support.models import Supporter
+    from samizdat.support.models import Contribution, Pledge, Supporter
 
     return [(Supporter, Supporter._meta.get_field("email")),
+            # The address typed at a checkout not paid yet (support/models: CheckoutEmail).
+            (Contribution, Contribution._meta.get_field("checkout_email")),
+            (Pledge, Pledge._meta.get_field("checkout_email")),
             (EmailReminder, EmailReminder._meta.get_field("email"))]
 
 
