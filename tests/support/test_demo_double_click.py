@@ -35,6 +35,25 @@ def test_a_double_click_on_pay_records_one_payment(client, frequency):
     assert LedgerEntry.objects.filter(kind="payment").count() == 1
 
 
+@pytest.mark.django_db
+def test_a_click_in_a_tab_opened_before_a_retried_start_pays_the_same_payment(client):
+    """The reader retried the start (the same form, so the same gift, but a new checkout
+    session) and then pressed "Pay" in both the old and the new tab."""
+    from samizdat.support.providers.base import get_provider
+
+    checkout = _checkout(client, email="r@example.org")
+    gift = Contribution.objects.get()
+    demo = get_provider("demo")
+    old_tab = Contribution.objects.get(pk=gift.pk)
+    Contribution.objects.filter(pk=gift.pk).update(checkout_ref="demo_cs_retried")
+    client.post(checkout, {"action": "pay"})
+    demo.complete(old_tab)  # the old tab's click, read before the retry
+    payments = LedgerEntry.objects.filter(kind="payment")
+    assert payments.count() == 1
+    gift.refresh_from_db()
+    assert gift.status == "paid"
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.usefixtures("no_fundraising_group_hook")

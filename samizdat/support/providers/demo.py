@@ -95,17 +95,19 @@ class DemoProvider(PaymentProvider):
     def complete(self, subject):
         """The reader pressed "Pay" on the simulated checkout.
 
-        One checkout session pays once, as at a real provider: the payment id and
-        the event id come from the session, so a double click (or two tabs)
-        delivers the same event twice and the ledger records it once."""
-        session = subject.checkout_ref or f"demo_cs_{subject.reference}"
+        A gift pays once, as at a real provider: the payment id and the event id
+        come from the gift's reference, never from the click or from the checkout
+        session (a retried start gives the same row a new session). A double
+        click, two tabs, or a click in a tab opened before a retried start all
+        deliver one event; the webhook applies it once, under the row lock."""
         data = self._base_data(subject)
         if subject.frequency == "once":
-            data["payment_id"] = f"demo_pay_{session}"
+            data["payment_id"] = f"demo_pay_{subject.reference}"
         else:
             data["subscription_id"] = subject.subscription_ref or f"demo_sub_{subject.reference}"
-            data["invoice_id"] = f"demo_in_{session}"
-        return self.deliver("checkout.completed", data, event_id=f"evt_demo_paid_{session}")
+            data["invoice_id"] = f"demo_in_{subject.reference}_first"
+        return self.deliver("checkout.completed", data,
+                            event_id=f"evt_demo_paid_{subject.reference}")
 
     def decline(self, subject):
         return self.deliver("checkout.declined", self._base_data(subject))
