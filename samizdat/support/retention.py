@@ -207,11 +207,15 @@ def delete_abandoned_checkouts(now=None, days=None, report=None):
         setattr(report, counter, getattr(report, counter) + deleted)
     # A checkout no money reached (declined, abandoned, expired) keeps the address typed
     # into it only as long as a pending one: it earned no supporter, and it has no use.
+    # A pending one the provider still holds (a SEPA debit "processing") keeps its row for
+    # good, but its address only until the long limit for delayed methods.
     for model in (Contribution, Pledge):
-        report.checkout_addresses_erased += model.objects.filter(
-            supporter__isnull=True, created_at__lt=cutoff).exclude(
-            checkout_email_index="").exclude(status=model.Status.PENDING).update(
-            checkout_email="", checkout_email_index="")
+        unpaid = model.objects.filter(supporter__isnull=True).exclude(checkout_email_index="")
+        ended = unpaid.filter(created_at__lt=cutoff).exclude(status=model.Status.PENDING)
+        stuck = unpaid.filter(created_at__lt=delayed_cutoff, status=model.Status.PENDING)
+        report.checkout_addresses_erased += (
+            ended.update(checkout_email="", checkout_email_index="")
+            + stuck.update(checkout_email="", checkout_email_index=""))
     # Rows a deleted checkout leaves without any gift or plan point to nothing.
     orphans = Supporter.objects.filter(created_at__lt=cutoff).exclude(
         Exists(Contribution.objects.filter(supporter=OuterRef("pk")))

@@ -187,13 +187,18 @@ def _apply(record):
     return ProviderEvent.Outcome.APPLIED, keys - {""}
 
 
+# Facts whose provider ids belong to the subject: a payment, a plan's start, and a
+# delayed payment announced but not arrived yet (Stripe's SEPA "processing").
+LINKING_FACTS = {"activated", "payment", "processing"}
+
+
 def _link_references(subject, facts):
     """Remember the provider's ids (subscription, payment, customer); returns the names
     of the fields that changed."""
     changed = []
     for fact in facts:
         for name in ("subscription_ref", "payment_ref", "customer_ref"):
-            value = getattr(fact, name) if fact.kind in {"activated", "payment"} else ""
+            value = getattr(fact, name) if fact.kind in LINKING_FACTS else ""
             value = fact.links.get(name, value)
             if value and hasattr(subject, name) and not getattr(subject, name):
                 setattr(subject, name, value)

@@ -226,6 +226,7 @@ class Fact:
 
     kind: "activated" | "payment" | "payment_failed" | "refund" | "dispute" | "reinstated"
           | "fee" | "declined" | "abandoned" | "status" | "canceled" | "changed"
+          | "processing" (a delayed payment announced, its money not arrived yet)
     cumulative: the amount is a running total for the payment `source_ref` (Stripe's
     `amount_refunded`); the ledger records only the part it does not hold yet.
     The target is found by the first key that matches: our `reference`, then

@@ -301,9 +301,13 @@ class StripeProvider(PaymentProvider):
             subscription = _id(session.get("subscription"))
             return [Fact("activated", reference=ref, subscription_ref=subscription,
                          customer_ref=customer, email=email)]
-        if session.get("payment_status") != "paid":
-            return []  # a delayed method: async_payment_succeeded follows
         payment = _id(session.get("payment_intent")) or session.get("id", "")
+        if session.get("payment_status") != "paid":
+            # A delayed method (SEPA Direct Debit, Bacs…): async_payment_succeeded or
+            # _failed follows, days later. Link the gift now: it has an event from here
+            # on, so retention keeps it until Stripe says how it ended.
+            return [Fact("processing", reference=ref, payment_ref=payment,
+                         customer_ref=customer)]
         return [Fact("payment", reference=ref, payment_ref=payment, provider_ref=payment,
                      source_ref=payment, customer_ref=customer, email=email,
                      amount_minor=minor_units(session.get("amount_total")),
