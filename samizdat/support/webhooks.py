@@ -223,14 +223,15 @@ def link_supporter(subject, facts=()):
     in the payment's transaction (the receipt, sent after commit, finds it)."""
     if subject.supporter_id is not None or not money_arrived(subject):
         return None
-    email = subject.checkout_email or next((f.email for f in facts if f.email), "")
-    if isinstance(email, UnreadableEmail):
-        # No key reads the typed address: keep it as it is; the money is recorded.
-        logger.error("%s %s: the checkout address cannot be read: %s",
+    typed = subject.checkout_email
+    if isinstance(typed, UnreadableEmail):
+        # No key reads the typed address: the payer's address from the provider, if it
+        # gave one, is used instead; else the token stays for a restored key.
+        logger.error("%s %s: the address given at checkout cannot be read: %s",
                      type(subject).__name__, subject.reference, UNREADABLE_HELP)
-        return None
-    email = (email or "").strip()
-    if not email:
+        typed = ""
+    email = (typed or next((f.email for f in facts if f.email), "") or "").strip()
+    if not email or isinstance(email, UnreadableEmail):
         return None
     try:
         subject.supporter = Supporter.objects.for_email(email)

@@ -58,3 +58,33 @@ def test_without_any_donor_key_a_payment_is_recorded_and_the_address_is_not_kept
     assert gift.status == "paid" and gift.supporter_id is None
     assert "payer@example.org" not in json.dumps(ProviderEvent.objects.get().payload)
     assert "SAMIZDAT_DONOR_KEYS is not set" in caplog.text
+
+
+@pytest.mark.parametrize("lost", ["SAMIZDAT_DONOR_KEYS", "SAMIZDAT_DONOR_INDEX_KEY"])
+def test_a_checkout_address_no_key_reads_does_not_stop_its_payment(
+        client, settings, stripe_events, make_contribution, caplog, lost):
+    """The address typed at checkout waits on the gift until the payment (CheckoutEmail);
+    a restore without one of the keys still records that payment, and keeps the token."""
+    from samizdat.support.models import Contribution
+
+    old_keys = list(settings.SAMIZDAT_DONOR_KEYS)
+    gift = make_contribution(provider="stripe", amount_minor=2500,
+                             checkout_email="typed@example.org")
+    if lost == "SAMIZDAT_DONOR_KEYS":
+        settings.SAMIZDAT_DONOR_KEYS = [generate_key()]  # the old key was not restored
+    else:
+        settings.SAMIZDAT_DONOR_INDEX_KEY = ""
+    with caplog.at_level(logging.ERROR):
+        response = _deliver(client, _event("checkout.session.completed", _session(gift)))
+    assert response.status_code == 200
+    gift = Contribution.objects.get(pk=gift.pk)
+    assert gift.status == "paid"
+    assert lost in caplog.text
+    if lost == "SAMIZDAT_DONOR_KEYS":
+        # The typed address is unreadable: the payer's address Stripe reported is used.
+        assert gift.supporter.email == "payer@example.org"
+    else:
+        # No index key, no supporter can be found or made: the typed address waits.
+        assert gift.supporter_id is None
+        settings.SAMIZDAT_DONOR_KEYS = old_keys
+        assert Contribution.objects.get(pk=gift.pk).checkout_email == "typed@example.org"

@@ -118,11 +118,14 @@ class CheckoutEmail(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        if not isinstance(self.checkout_email, UnreadableEmail):
+        # Only a save that writes the address computes its index: a money update
+        # (update_fields without it) must not depend on the index key (lost keys).
+        update_fields = kwargs.get("update_fields")
+        writes = update_fields is None or "checkout_email" in update_fields
+        if writes and not isinstance(self.checkout_email, UnreadableEmail):
             self.checkout_email = (self.checkout_email or "").strip()
             self.checkout_email_index = blind_index(self.checkout_email)
-            update_fields = kwargs.get("update_fields")
-            if update_fields is not None and "checkout_email" in update_fields:
+            if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "checkout_email_index"}
         super().save(*args, **kwargs)
 
