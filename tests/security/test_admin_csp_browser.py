@@ -64,7 +64,10 @@ def visit_admin(browser, live_server, demo_site, make_staff, staff_password):
     violations, failures = [], []
     page.on("console", lambda msg: violations.append(f"{page.url}: {msg.text}")
             if any(word in msg.text for word in CSP_WORDS) else None)
-    page.on("requestfailed", lambda req: failures.append(f"{req.url} {req.failure}"))
+    # ERR_ABORTED is the browser cancelling a request when the next screen opens
+    # (the favicon, often); a blocked or missing resource fails otherwise.
+    page.on("requestfailed", lambda req: failures.append(f"{req.url} {req.failure}")
+            if "ERR_ABORTED" not in (req.failure or "") else None)
     hosts = set()
     page.on("request", lambda req: hosts.add(urlsplit(req.url).netloc)
             if req.url.startswith("http") else None)
