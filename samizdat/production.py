@@ -5,7 +5,7 @@ addresses; a console e-mail backend writes live "manage my support" links into
 the logs; the demo payment provider marks gifts paid with a click. Each rule
 here is a system check (samizdat_security.E010–E017, so every management
 command and `check --deploy` stop on it) and is also run when an app process
-imports samizdat.wsgi, because gunicorn runs no system checks.
+imports samizdat.wsgi or samizdat.asgi, because servers run no system checks.
 
 Plain functions of the settings object, so tests and the checks share them.
 """
@@ -123,3 +123,18 @@ def problems(settings):
                       "password.", "Give the database user a random password and put it in "
                       "DATABASE_URL."))
     return found
+
+
+def refuse_to_serve_misconfigured():
+    """gunicorn and ASGI servers run no system checks: an app process without the
+    donor-data keys would start and fail at the first contribution, and one with demo
+    keys, a test mail backend or the demo provider would serve. Both entry points
+    (samizdat.wsgi, samizdat.asgi) call this after Django is set up."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from samizdat.security.checks import check_production_configuration
+    from samizdat.support.checks import check_donor_keys
+
+    errors = check_donor_keys() + check_production_configuration()
+    if errors:
+        raise ImproperlyConfigured("; ".join(f"{e.id}: {e.msg}" for e in errors))

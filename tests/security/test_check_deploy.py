@@ -69,14 +69,15 @@ def test_production_names_a_malformed_donor_key(tmp_path):
     assert "entry 2 is not a Fernet key" in result.stdout + result.stderr
 
 
-def test_an_app_process_refuses_to_start_without_donor_keys(tmp_path):
-    """gunicorn imports samizdat.wsgi and runs no system checks: the import itself fails."""
+@pytest.mark.parametrize("entry_point", ["samizdat.wsgi", "samizdat.asgi"])
+def test_an_app_process_refuses_to_start_without_donor_keys(tmp_path, entry_point):
+    """gunicorn (WSGI) and ASGI servers run no system checks: the import itself fails."""
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("DJANGO_", "SAMIZDAT_", "SECURE_", "DEBUG"))}
     env.update({"SAMIZDAT_PRODUCTION": "1", "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
                 "ALLOWED_HOSTS": "news.example.org", "SAMIZDAT_VAR_DIR": str(tmp_path),
                 "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend"})
-    load = [sys.executable, "-c", "import samizdat.wsgi"]
+    load = [sys.executable, "-c", f"import {entry_point}"]
     refused = subprocess.run(load, cwd=ROOT, env=env, capture_output=True, text=True,
                              timeout=120)
     assert refused.returncode != 0
@@ -149,10 +150,11 @@ def production_env(tmp_path, drop, **extra):
     return env
 
 
-def test_an_app_process_refuses_the_demo_provider_and_console_mail(tmp_path):
-    """gunicorn imports samizdat.wsgi without running checks: the import itself refuses."""
+@pytest.mark.parametrize("entry_point", ["samizdat.wsgi", "samizdat.asgi"])
+def test_an_app_process_refuses_the_demo_provider_and_console_mail(tmp_path, entry_point):
+    """Servers import the entry point without running checks: the import itself refuses."""
     env = production_env(tmp_path, "EMAIL_", SAMIZDAT_DEMO_PAYMENTS="1")
-    refused = subprocess.run([sys.executable, "-c", "import samizdat.wsgi"], cwd=ROOT, env=env,
+    refused = subprocess.run([sys.executable, "-c", f"import {entry_point}"], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode != 0
     assert "samizdat_security.E016" in refused.stderr  # the demo provider
