@@ -2,7 +2,10 @@
 
 Only changed files move (compared by hash); the signed manifest goes last,
 so a reader never sees a manifest that names files not yet uploaded; files
-the export no longer has are removed after that.
+the export no longer has are removed after that. An export that does not
+verify against the signing key (a changed file, a symlink to /etc planted in
+the folder, a stray file) is refused before anything is copied: what mirrors
+receive is exactly what was signed.
 """
 
 import hashlib
@@ -122,7 +125,28 @@ def publish_to_s3(export_dir, target, endpoint_url=None, client=None):
     return PublishResult(target, uploaded, deleted, unchanged)
 
 
-def publish(export_dir, target, endpoint_url=None):
+def check_export(export_dir, public_key=None):
+    """Raise PublishError unless export_dir verifies against public_key (default: the
+    configured signing key's)."""
+    from .signing import SigningError, load_secret_key
+    from .verify import verify_tree
+
+    if not Path(export_dir).is_dir():
+        raise PublishError(f"{export_dir} is not a folder")
+    try:
+        public_key = public_key or load_secret_key().public_key
+    except SigningError as exc:
+        raise PublishError(f"cannot check the export before publishing: {exc}") from exc
+    report = verify_tree(export_dir, public_key)
+    if not report.ok:
+        shown = "; ".join(str(problem) for problem in report.problems[:5])
+        more = len(report.problems) - 5
+        raise PublishError(f"{export_dir} does not verify, nothing was published: {shown}"
+                           + (f" (and {more} more)" if more > 0 else ""))
+
+
+def publish(export_dir, target, endpoint_url=None, *, public_key=None):
+    check_export(export_dir, public_key)
     if target.startswith("s3://"):
         return publish_to_s3(export_dir, target, endpoint_url)
     if "://" in target and not target.startswith("file://"):

@@ -212,6 +212,16 @@ def load_secret_key():
         raise SigningError(f"{source}: {exc}") from exc
 
 
+def load_public_key(value):
+    """A .pub file path, a bare key line, or (empty) the configured signing key's."""
+    if not value:
+        return load_secret_key().public_key
+    path = Path(value)
+    if path.is_file():
+        return PublicKey.from_text(path.read_text())
+    return PublicKey.from_text(value)
+
+
 def configured_public_key():
     """The public key to publish, or None when no (valid) key is configured."""
     try:

@@ -17,13 +17,13 @@ pytestmark = pytest.mark.django_db
 
 def test_publish_to_folder_copies_only_changed_files_and_removes_stale_ones(demo_export,
                                                                            tmp_path):
-    folder, _key, _published = demo_export
+    folder, key, _published = demo_export
     target = tmp_path / "www"
-    first = publish(folder, str(target))
+    first = publish(folder, str(target), public_key=key)
     assert first.unchanged == 0 and len(first.uploaded) == len(manifest.walk_files(folder))
     (target / "leftover.html").write_text("old")
     (target / "robots.txt").write_text("changed on the server")
-    second = publish(folder, str(target))
+    second = publish(folder, str(target), public_key=key)
     assert second.uploaded == ["robots.txt"]
     assert second.deleted == ["leftover.html"]
     assert (target / "robots.txt").read_bytes() == (folder / "robots.txt").read_bytes()
@@ -48,10 +48,10 @@ def moto_s3(monkeypatch):
 def test_publish_to_s3_uploads_changed_files_only_with_manifest_last(demo_export, moto_s3):
     import boto3
 
-    folder, _key, _published = demo_export
+    folder, key, _published = demo_export
     client = boto3.client("s3", endpoint_url=moto_s3)
     client.create_bucket(Bucket="mirror")
-    first = publish(folder, "s3://mirror/site", endpoint_url=moto_s3)
+    first = publish(folder, "s3://mirror/site", endpoint_url=moto_s3, public_key=key)
     files = manifest.walk_files(folder)
     assert len(first.uploaded) == len(files)
     assert first.uploaded[-2:] == [manifest.MANIFEST_NAME, manifest.SIGNATURE_NAME]
@@ -60,7 +60,7 @@ def test_publish_to_s3_uploads_changed_files_only_with_manifest_last(demo_export
     assert obj["Body"].read() == (folder / "news/index.html").read_bytes()
     client.put_object(Bucket="mirror", Key="site/stray.txt", Body=b"x")
     client.put_object(Bucket="mirror", Key="site/robots.txt", Body=b"tampered")
-    second = publish(folder, "s3://mirror/site", endpoint_url=moto_s3)
+    second = publish(folder, "s3://mirror/site", endpoint_url=moto_s3, public_key=key)
     assert second.uploaded == ["robots.txt"]
     assert second.deleted == ["stray.txt"]
     assert second.unchanged == len(files) - 1
@@ -70,10 +70,35 @@ def test_publish_to_unreachable_bucket_is_a_clear_error(demo_export, monkeypatch
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    folder, _key, _published = demo_export
+    folder, key, _published = demo_export
     with pytest.raises(CommandError, match="s3://nowhere"):
         call_command("publish_export", "s3://nowhere/x", "--from", str(folder),
-                     "--endpoint-url", "http://127.0.0.1:9")
+                     "--endpoint-url", "http://127.0.0.1:9", "--public-key", key.line)
+
+
+@pytest.mark.parametrize("spoil", ["symlink", "changed", "stray", "wrong key"])
+def test_publish_refuses_an_export_that_does_not_verify_and_copies_nothing(
+        demo_export, tmp_path, spoil):
+    """A symlink planted in the export folder would copy /etc/passwd to every mirror; a
+    changed or extra file would ship unsigned content: publishing checks first."""
+    from samizdat.mirrors.signing import SecretKey
+
+    folder, key, _published = demo_export
+    spoiled = tmp_path / "export"
+    shutil.copytree(folder, spoiled)
+    if spoil == "symlink":
+        (spoiled / "passwd.txt").symlink_to("/etc/passwd")
+    elif spoil == "changed":
+        (spoiled / "robots.txt").write_text("User-agent: *\nDisallow: /\n")
+    elif spoil == "stray":
+        (spoiled / "news" / "extra.html").write_text("<p>not signed</p>")
+    else:
+        key = SecretKey.generate().public_key
+    target = tmp_path / "www"
+    with pytest.raises(CommandError, match="does not verify, nothing was published"):
+        call_command("publish_export", str(target), "--from", str(spoiled),
+                     "--public-key", key.line)
+    assert not target.exists() or not any(target.iterdir())
 
 
 def export_jobs(backend):

@@ -4,18 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from samizdat.mirrors.signing import PublicKey, SigningError, load_secret_key
+from samizdat.mirrors.signing import SigningError, load_public_key
 from samizdat.mirrors.verify import verify_tree, verify_url
-
-
-def load_public_key(value):
-    """A .pub file path, a bare key line, or (None) the configured signing key."""
-    if not value:
-        return load_secret_key().public_key
-    path = Path(value)
-    if path.is_file():
-        return PublicKey.from_text(path.read_text())
-    return PublicKey.from_text(value)
 
 
 class Command(BaseCommand):
