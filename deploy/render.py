@@ -33,6 +33,7 @@ DEFAULTS = {
     "ERROR_PAGES": "/srv/samizdat/deploy/nginx/errors",
     "RUN_DIR": "/run/samizdat-nginx",
     "SITE_CONF": "/etc/nginx/sites-enabled/samizdat.conf",
+    "NGINX_MODULES": "/usr/lib/nginx/modules",
 }
 
 

@@ -22,6 +22,19 @@ def require(*tools):
         pytest.skip(reason)
 
 
+NGINX_PURGE_MODULE = Path("/usr/lib/nginx/modules/ngx_http_cache_purge_module.so")
+
+
+def require_nginx():
+    """nginx and the purge module deploy/nginx loads (libnginx-mod-http-cache-purge)."""
+    require("nginx")
+    if not NGINX_PURGE_MODULE.exists():
+        reason = "not installed: libnginx-mod-http-cache-purge (nginx's purge module)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
 def require_services():
     """PostgreSQL and Redis on their usual loopback ports (as in .ci/run)."""
     require("psql", "pg_dump", "pg_restore", "redis-cli")

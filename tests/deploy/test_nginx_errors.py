@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import free_port
 
-from .conftest import DEPLOY, require
+from .conftest import DEPLOY, require_nginx
 from .test_configs import render_site
 
 HEADERS = {
@@ -32,7 +32,7 @@ HEADERS = {
 
 @pytest.fixture
 def nginx_without_app(tmp_path, tls_pair):
-    require("nginx")
+    require_nginx()
     https, http_port, purge, app = (free_port() for _ in range(4))
     # nginx's workers run unprivileged: their cache folder must be reachable and writable
     # (pytest's own temporary folders are private to us).

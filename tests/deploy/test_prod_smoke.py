@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from .conftest import require, require_services
+from .conftest import require, require_nginx, require_services
 
 pytestmark = [
     pytest.mark.skipif(
@@ -31,7 +31,8 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def stack():
-    require("nginx", "openssl")
+    require_nginx()
+    require("openssl")
     require_services()
     import smoke_stack
 
@@ -167,6 +168,37 @@ def test_a_page_published_through_one_app_process_is_fresh_on_both_and_in_nginx(
     eventually(fresh_everywhere, "the published title on nginx and both app processes")
     status, headers, body = stack.get(path)
     assert headers["X-Cache"] == "HIT" and new_title in body.decode()
+
+
+def test_a_page_made_private_leaves_nginx_and_both_app_processes_at_once(stack):
+    """The micro-cache is 600 s here: only a purge that removes the entry can hide the
+    page. A purge that refetched would get a private response, which nginx may not
+    store, and would keep serving the public copy."""
+    found = json.loads(stack.shell(
+        "import json\n"
+        "from samizdat.news.models import ArticlePage\n"
+        "p = ArticlePage.objects.live().filter(locale__language_code='en').last()\n"
+        "print(json.dumps([p.pk, p.get_url_parts()[2], p.title]))").strip().splitlines()[-1])
+    page_id, path, title = found
+    assert title in stack.get(path)[2].decode()
+    assert stack.get(path)[1]["X-Cache"] == "HIT"
+
+    stack.shell("from wagtail.models import Page, PageViewRestriction\n"
+                f"PageViewRestriction.objects.create(page=Page.objects.get(pk={page_id}), "
+                "restriction_type=PageViewRestriction.LOGIN)\n")
+
+    def hidden_everywhere():
+        answers = [stack.get(path)] + [stack.get_direct(port, path)
+                                       for port in (stack.ports.app_a, stack.ports.app_b)]
+        return all(status == 302 and title not in body.decode()
+                   for status, _headers, body in answers)
+
+    eventually(hidden_everywhere, "the private page hidden on nginx and both app processes",
+               timeout=30)
+    for _ in range(3):  # and it stays hidden: nothing stale comes back
+        status, headers, body = stack.get(path)
+        assert status == 302 and title not in body.decode(), headers
+        assert "/login/" in headers["Location"]
 
 
 def probe_runs(stack, prefix):
