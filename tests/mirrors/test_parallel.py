@@ -1,9 +1,16 @@
-"""The command line, end to end: workers give the same bytes as one process."""
+"""The command line, end to end, on a demo site in its own SQLite file: workers give
+the same bytes as one process; Ctrl-C and a full disk stop an export cleanly and keep
+the previous one."""
 
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from samizdat.mirrors.manifest import MANIFEST_NAME
 
@@ -19,21 +26,110 @@ def manage(env, *args):
     return done
 
 
-def test_export_site_with_two_workers_equals_one_process_and_verifies(tmp_path):
-    env = dict(os.environ, SAMIZDAT_VAR_DIR=str(tmp_path / "var"),
-               MEDIA_ROOT=str(tmp_path / "media"), SAMIZDAT_PAGE_CACHE="0",
-               DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-               SAMIZDAT_MIRROR_SIGNING_KEY_FILE=str(tmp_path / "signing.key"))
+@pytest.fixture(scope="module")
+def demo_env(tmp_path_factory):
+    """Environment of a migrated demo site with a signing key (built once per module)."""
+    base = tmp_path_factory.mktemp("cli")
+    env = dict(os.environ, SAMIZDAT_VAR_DIR=str(base / "var"),
+               MEDIA_ROOT=str(base / "media"), SAMIZDAT_PAGE_CACHE="0",
+               DATABASE_URL=f"sqlite:///{base / 'db.sqlite3'}",
+               SAMIZDAT_MIRROR_SIGNING_KEY_FILE=str(base / "signing.key"),
+               # The export time is signed: reproducible builds fix it.
+               SOURCE_DATE_EPOCH="1767225600")
     env.pop("SAMIZDAT_MIRROR_SIGNING_KEY", None)
-    (tmp_path / "var").mkdir()
+    (base / "var").mkdir()
     manage(env, "migrate", "-v0")
     manage(env, "load_demo")
     manage(env, "mirror_keygen")
-    two = manage(env, "export_site", str(tmp_path / "two"), "--jobs", "2")
-    manage(env, "export_site", str(tmp_path / "one"), "--jobs", "1")
+    return env
+
+
+def snapshot(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in Path(folder).rglob("*") if p.is_file()}
+
+
+def test_export_site_with_two_workers_equals_one_process_and_verifies(demo_env, tmp_path):
+    two = manage(demo_env, "export_site", str(tmp_path / "two"), "--jobs", "2")
+    manage(demo_env, "export_site", str(tmp_path / "one"), "--jobs", "1")
     assert "Exported" in two.stdout
     assert "\r" not in two.stderr  # no progress bar when not on a terminal
     assert_same_tree(tmp_path / "one", tmp_path / "two")
     assert (tmp_path / "two" / MANIFEST_NAME).is_file()
-    verified = manage(env, "verify_export", str(tmp_path / "two"))
+    verified = manage(demo_env, "verify_export", str(tmp_path / "two"))
     assert verified.stdout.startswith("OK")
+
+
+def test_ctrl_c_stops_the_export_and_keeps_the_previous_one(demo_env, tmp_path):
+    """The pool used to be joined after its workers also got SIGINT: it hung until killed."""
+    out = tmp_path / "out"
+    manage(demo_env, "export_site", str(out), "--jobs", "2", "--no-progress")
+    before = snapshot(out)
+    export = subprocess.Popen(
+        [sys.executable, "manage.py", "export_site", str(out), "--jobs", "2", "--no-progress"],
+        cwd=ROOT, env=demo_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+    time.sleep(4)  # the workers are rendering pages by now
+    assert export.poll() is None, export.communicate()
+    # Ctrl-C in a terminal reaches the whole foreground process group.
+    os.killpg(export.pid, signal.SIGINT)
+    try:
+        _stdout, stderr = export.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(export.pid, signal.SIGKILL)
+        pytest.fail("export_site still running 30 s after Ctrl-C")
+    assert export.returncode != 0
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert snapshot(out) == before
+    assert "interrupted" in stderr and "previous export is kept" in stderr
+    assert not list(tmp_path.glob(".out.tmp-*"))  # no half-written folder
+
+
+def can_mount_tmpfs():
+    if not shutil.which("unshare") or not shutil.which("mount"):
+        return False
+    probe = subprocess.run(["unshare", "--mount", "--map-root-user", "--propagation",
+                            "private", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+FULL_DISK_SCRIPT = r"""
+set -u
+mount -t tmpfs -o size="$SIZE" tmpfs "$DISK"
+"$PYTHON" manage.py export_site "$DISK/out" --jobs 2 --no-progress >/dev/null 2>"$LOGS/first.err"
+echo "first=$?"
+(cd "$DISK" && find out -type f -exec sha256sum {} + | sort) > "$LOGS/before.sums"
+"$PYTHON" manage.py export_site "$DISK/out" --jobs 2 --no-progress >/dev/null 2>"$LOGS/second.err"
+echo "second=$?"
+(cd "$DISK" && find out -type f -exec sha256sum {} + | sort) > "$LOGS/after.sums"
+ls -A "$DISK" > "$LOGS/entries"
+"""
+
+
+@pytest.mark.skipif(not can_mount_tmpfs(), reason="cannot mount a small tmpfs here "
+                    "(needs unshare and mount in a user namespace)")
+def test_a_full_disk_fails_the_export_with_one_line_and_keeps_the_previous_one(demo_env,
+                                                                              tmp_path):
+    """A small disk that holds one export and not a second copy beside it: the second
+    export used to exit 0 with hundreds of warnings and pages missing, signed."""
+    reference = tmp_path / "reference"
+    manage(demo_env, "export_site", str(reference), "--jobs", "2", "--no-progress")
+    size_kb = sum(p.stat().st_size for p in reference.rglob("*") if p.is_file()) // 1024
+    disk, logs = tmp_path / "disk", tmp_path / "logs"
+    disk.mkdir()
+    logs.mkdir()
+    env = dict(demo_env, SIZE=f"{size_kb * 3 // 2 + 512}k", DISK=str(disk), LOGS=str(logs),
+               PYTHON=sys.executable)
+    run = subprocess.run(["unshare", "--mount", "--map-root-user", "--propagation", "private",
+                          "bash", "-c", FULL_DISK_SCRIPT], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert "first=0" in run.stdout, (run.stdout, (logs / "first.err").read_text()[-3000:])
+    assert "second=0" not in run.stdout and "second=" in run.stdout, run.stdout
+    error = (logs / "second.err").read_text()
+    assert "Traceback" not in error, error[-3000:]
+    assert "No space left on device" in error
+    assert len(error.strip().splitlines()) == 1, error[-3000:]
+    assert (logs / "after.sums").read_text() == (logs / "before.sums").read_text()
+    assert [name for name in (logs / "entries").read_text().split()
+            if name.startswith(".out.tmp")] == []  # no half-written folder

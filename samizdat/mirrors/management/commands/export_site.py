@@ -32,6 +32,9 @@ class Command(BaseCommand):
             )
         except ExportError as exc:
             raise CommandError(str(exc)) from exc
+        except KeyboardInterrupt:  # Ctrl-C: the workers were stopped, the folder removed
+            raise CommandError("interrupted: nothing was signed and the previous export "
+                               "is kept") from None
         for problem in summary.problems:
             self.stderr.write(f"warning: {problem}")
         if verbosity:
