@@ -55,6 +55,7 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 WAGTAILADMIN_BASE_URL = SITE_URL
 
 INSTALLED_APPS = [
+    "samizdat.core",
     "samizdat.users",
     "samizdat.images",
     "samizdat.news",

@@ -23,7 +23,7 @@ from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.fields import RichTextField
 from wagtail.models import DraftStateMixin, Orderable, RevisionMixin
 
-from samizdat.support.crypto import EncryptedEmailField, blind_index
+from samizdat.support.api import EncryptedEmailField, blind_index
 
 COPY_FEATURES = ["bold", "italic", "link", "ol", "ul"]
 VARIANT_KEYS = ["A", "B", "C", "D", "E"]
