@@ -14,3 +14,9 @@ class AppealsConfig(AppConfig):
 
         register(EmailReminders())
         funding_changed.connect(forget_funding_figures, dispatch_uid="appeals.funding")
+
+    def load_demo(self, articles=0):
+        """The demo banner, inline ask and letter (core's load_demo)."""
+        from .demo import ensure_demo_appeals
+
+        return f"Demo appeals ready: {', '.join(sorted(ensure_demo_appeals()))}."

@@ -319,24 +319,6 @@ class StandardPage(Page):
         verbose_name = _("standard page")
 
 
-class PeriodicJobRun(models.Model):
-    """When each periodic job last started, shared by every process that runs jobs.
-
-    cron starts `run_periodic --once` every minute and more than one host may run
-    the loop: a job runs only when this row says it is due (news/periodic.py).
-    """
-
-    name = models.CharField(max_length=100, unique=True)
-    last_started_at = models.DateTimeField(null=True, blank=True)
-    runs = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("periodic job run")
-
-    def __str__(self):
-        return self.name
-
-
 class WorkerHeartbeat(models.Model):
     """When each task worker last said it was alive (news/worker.py).
 
