@@ -5,7 +5,7 @@ support itself never imports the apps that use it; it tells them about
 changes through the signals in events.py.
 """
 
-from .checkout import contribution_options
+from .checkout import FREQUENCY_ORDER, contribution_options
 from .crypto import EncryptedEmailField, blind_index
 from .events import funding_changed, payment_recorded
 from .goal_views import funding_data
@@ -13,6 +13,7 @@ from .reports import conversions_by_appeal
 from .throttle import allow, client_key
 
 __all__ = [
+    "FREQUENCY_ORDER",
     "EncryptedEmailField",
     "allow",
     "blind_index",
