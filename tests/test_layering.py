@@ -106,6 +106,10 @@ def cycles_within(app):
     return found
 
 
-@pytest.mark.parametrize("app", ["core", "users", "images", "appeals", "mirrors", "security"])
+# support is left out until its ledger, providers and webhooks stop importing each other.
+APPS_WITHOUT_CIRCLES = ["core", "users", "images", "news", "appeals", "mirrors", "security"]
+
+
+@pytest.mark.parametrize("app", APPS_WITHOUT_CIRCLES)
 def test_no_import_circle_inside_the_app(app):
     assert [" -> ".join(cycle) for cycle in cycles_within(app)] == []
