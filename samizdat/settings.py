@@ -424,7 +424,7 @@ SUPPORT_RECEIPT_LINK_DAYS = int(os.environ.get("SUPPORT_RECEIPT_LINK_DAYS", "30"
 # send_pending_receipts after this many seconds (docs/payments.md).
 SAMIZDAT_RECEIPT_LEASE_SECONDS = int(os.environ.get("SAMIZDAT_RECEIPT_LEASE_SECONDS", "600"))
 SUPPORT_FUNDING_CACHE_SECONDS = int(os.environ.get("SUPPORT_FUNDING_CACHE_SECONDS", "300"))
-# Donor addresses are encrypted at rest (support/crypto.py): Fernet keys,
+# Donor addresses are encrypted at rest (core/crypto.py): Fernet keys,
 # comma-separated, the first encrypts and all decrypt (`manage.py
 # rotate_donor_key` re-encrypts under the first); a separate key for the HMAC
 # blind index used to look addresses up (not rotated). Generate both with

@@ -49,7 +49,7 @@ def create_email_reminder(email, days, language, today=None):
 
     from django.utils import timezone
 
-    from samizdat.support.api import blind_index
+    from samizdat.core.crypto import blind_index
 
     from .models import EmailReminder
 

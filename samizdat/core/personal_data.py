@@ -1,6 +1,6 @@
 """The registry through which each app exports and erases what it holds about a donor.
 
-Apps know an address only by its blind index (support/crypto.py). An app that
+Apps know an address only by its blind index (core/crypto.py). An app that
 stores rows under it registers a `PersonalData` in its AppConfig.ready();
 support's donor-data export, erasure, retention and key rotation go through
 the registry, so they never import the apps that hold the rows (the way

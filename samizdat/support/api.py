@@ -6,7 +6,6 @@ changes through the signals in events.py.
 """
 
 from .checkout import FREQUENCY_ORDER, contribution_options
-from .crypto import EncryptedEmailField, blind_index
 from .events import funding_changed, payment_recorded
 from .goal_views import funding_data
 from .reports import conversions_by_appeal
@@ -14,9 +13,7 @@ from .throttle import allow, client_key
 
 __all__ = [
     "FREQUENCY_ORDER",
-    "EncryptedEmailField",
     "allow",
-    "blind_index",
     "client_key",
     "contribution_options",
     "conversions_by_appeal",
