@@ -6,6 +6,8 @@ DEBUG=0 (see docs/deploy.md). Staff-editable configuration lives in the
 Wagtail admin, not here.
 """
 
+import base64
+import hashlib
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -37,14 +39,13 @@ if SAMIZDAT_PRODUCTION and DEBUG:
     raise ImproperlyConfigured(
         "samizdat_security.E010: DEBUG=1 with SAMIZDAT_PRODUCTION=1. Error pages would show "
         "settings and donor data to anyone, and the demo keys would be used. Set DEBUG=0.")
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if SAMIZDAT_PRODUCTION:
-        raise ImproperlyConfigured(
-            "SECRET_KEY must be set in production: set it to the output of "
-            'python3 -c "import secrets; print(secrets.token_urlsafe(50))"')
-    # Demo and test only: a fixed key is harmless where nothing is secret.
-    SECRET_KEY = "samizdat-demo-key-not-for-production-use-0123456789"
+if SAMIZDAT_PRODUCTION and not os.environ.get("SECRET_KEY"):
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set in production: set it to the output of "
+        'python3 -c "import secrets; print(secrets.token_urlsafe(50))"')
+# Demo and test only: a fixed key is harmless where nothing is secret.
+SECRET_KEY = (os.environ.get("SECRET_KEY")
+              or "samizdat-demo-key-not-for-production-use-0123456789")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -54,7 +55,28 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 WAGTAILADMIN_BASE_URL = SITE_URL
 
+# --- Database -------------------------------------------------------------
+_DATABASE = dj_database_url.config(
+    default=f"sqlite:///{VAR_DIR / 'samizdat.sqlite3'}",
+    conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+    conn_health_checks=True,
+)
+IS_POSTGRES = _DATABASE["ENGINE"].endswith("postgresql")
+if not IS_POSTGRES:
+    # The web process, the task worker and run_periodic share one file. WAL lets
+    # readers go on while one writes; IMMEDIATE takes the write lock when a
+    # transaction begins, so a writer waits its turn (timeout) instead of
+    # failing with "database is locked" when a read transaction tries to
+    # become a write.
+    _DATABASE.setdefault("OPTIONS", {}).update({
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    })
+DATABASES = {"default": _DATABASE}
+
 INSTALLED_APPS = [
+    "samizdat.core",
     "samizdat.users",
     "samizdat.images",
     "samizdat.news",
@@ -86,19 +108,36 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django.contrib.humanize",
+    # Wagtail's database search uses PostgreSQL full-text search through it.
+    *(["django.contrib.postgres"] if IS_POSTGRES else []),
+    "samizdat.security",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Security headers outside the page cache, so cached pages get them too.
+    "samizdat.security.middleware.SamizdatCSPMiddleware",
+    "samizdat.security.middleware.PermissionsPolicyMiddleware",
+    "samizdat.mirrors.middleware.OnionLocationMiddleware",
     "samizdat.news.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "samizdat.security.middleware.NullOriginSameSiteMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "samizdat.users.middleware.AdminTwoFactorMiddleware",
+    "samizdat.users.grants.CurrentActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "samizdat.urls"
@@ -122,29 +161,6 @@ TEMPLATES = [
     },
 ]
 
-# --- Database -------------------------------------------------------------
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'samizdat.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
-    )
-}
-IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
-if IS_POSTGRES:
-    # Wagtail's database search uses PostgreSQL full-text search through it.
-    INSTALLED_APPS.append("django.contrib.postgres")
-else:
-    # The web process, the task worker and run_periodic share one file. WAL lets
-    # readers go on while one writes; IMMEDIATE takes the write lock when a
-    # transaction begins, so a writer waits its turn (timeout) instead of
-    # failing with "database is locked" when a read transaction tries to
-    # become a write.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({
-        "timeout": 20,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
@@ -157,28 +173,42 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Cache ----------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    # Fails soft (samizdat/cache.py): with Redis down the site runs uncached, never 500.
-    REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}
-    CACHES = {
-        "default": {
-            "BACKEND": "samizdat.cache.FailSoftRedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "samizdat",
-            "OPTIONS": REDIS_CACHE_OPTIONS,
-        }
-    }
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "samizdat",
-        }
-    }
-
+# Fails soft (samizdat/cache.py): with Redis down the site runs uncached, never 500.
+_REDIS_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}
 # Seconds a shared cache (nginx, a CDN, the in-app page cache) may keep an
 # anonymous page; publishing purges it sooner.
 SAMIZDAT_PAGE_CACHE_SECONDS = int(os.environ.get("SAMIZDAT_PAGE_CACHE_SECONDS", "300"))
+SAMIZDAT_PAGE_CACHE_ALIAS = "pages"
+CACHES = {
+    "default": (
+        {"BACKEND": "samizdat.cache.FailSoftRedisCache", "LOCATION": REDIS_URL,
+         "KEY_PREFIX": "samizdat", "OPTIONS": _REDIS_OPTIONS}
+        if REDIS_URL else
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "samizdat"}
+    ),
+    # The in-app page cache, shared by every worker process (and by run_periodic,
+    # which publishes): Redis when configured, else files under var/, never
+    # per-process memory.
+    SAMIZDAT_PAGE_CACHE_ALIAS: (
+        {"BACKEND": "samizdat.cache.FailSoftRedisCache", "LOCATION": REDIS_URL,
+         "KEY_PREFIX": "samizdat-pages", "TIMEOUT": SAMIZDAT_PAGE_CACHE_SECONDS,
+         "OPTIONS": _REDIS_OPTIONS}
+        if REDIS_URL else
+        {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+         "LOCATION": os.environ.get("SAMIZDAT_PAGE_CACHE_DIR", str(VAR_DIR / "pagecache")),
+         "TIMEOUT": SAMIZDAT_PAGE_CACHE_SECONDS, "OPTIONS": {"MAX_ENTRIES": 5000}}
+    ),
+}
+# Anonymous pages: `Cache-Control: public, max-age=<BROWSER>, s-maxage=<CACHE>`;
+# staff, admin, previews and cookie-setting responses get `private, no-store`.
+# The in-app full-page cache (news/pagecache.py) keeps anonymous pages in the
+# "pages" cache; publishing purges it and, when FRONTEND_CACHE_PURGE_URL is set,
+# the frontend cache (news/signal_handlers.py).
+SAMIZDAT_PAGE_CACHE = env_bool("SAMIZDAT_PAGE_CACHE", True)
+SAMIZDAT_PAGE_BROWSER_SECONDS = int(os.environ.get("SAMIZDAT_PAGE_BROWSER_SECONDS", "60"))
+# URL namespaces whose pages concern one reader (a contribution's thanks,
+# cancel or bank-transfer page): private even without a cookie.
+SAMIZDAT_PAGE_CACHE_PRIVATE_NAMESPACES = ["support"]
 
 # --- Languages ------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -237,7 +267,19 @@ SAMIZDAT_TASKS_RERUN_IF_WORKER_DIES = {
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # --- E-mail ---------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# ANYMAIL_ESP=postmark|mailgun|sendgrid|brevo|… sends through that hosted sender
+# (django-anymail), its key in ANYMAIL_API_KEY; else EMAIL_BACKEND (SMTP settings below).
+_ESP = os.environ.get("ANYMAIL_ESP", "").strip().lower()
+EMAIL_BACKEND = (
+    f"anymail.backends.{_ESP}.EmailBackend" if _ESP else
+    os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"))
+if _ESP:
+    ANYMAIL = {
+        {"postmark": "POSTMARK_SERVER_TOKEN"}.get(_ESP, f"{_ESP.upper()}_API_KEY"):
+            os.environ.get("ANYMAIL_API_KEY", ""),
+        **({f"{_ESP.upper()}_SENDER_DOMAIN": os.environ["ANYMAIL_SENDER_DOMAIN"]}
+           if os.environ.get("ANYMAIL_SENDER_DOMAIN") else {}),
+    }
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -268,17 +310,16 @@ WAGTAILSEARCH_BACKENDS = {
     "default": {
         "BACKEND": "wagtail.search.backends.database",
         "AUTO_UPDATE": True,
+        # English stemming for Latin words, Russian for Cyrillic (news migration 0003).
+        **({"SEARCH_CONFIG": "samizdat"} if IS_POSTGRES else {}),
     }
 }
-if IS_POSTGRES:
-    # English stemming for Latin words, Russian for Cyrillic (news migration 0003).
-    WAGTAILSEARCH_BACKENDS["default"]["SEARCH_CONFIG"] = "samizdat"
-WAGTAILFRONTENDCACHE = {}
-if os.environ.get("FRONTEND_CACHE_PURGE_URL"):
-    WAGTAILFRONTENDCACHE["http"] = {
+WAGTAILFRONTENDCACHE = {
+    "http": {
         "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
         "LOCATION": os.environ["FRONTEND_CACHE_PURGE_URL"],
-    }
+    },
+} if os.environ.get("FRONTEND_CACHE_PURGE_URL") else {}
 
 # --- Security -------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -296,7 +337,9 @@ if env_bool("SAMIZDAT_HTTPS", False):
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # Readers in a censoring country are the ones an SSL-stripping network
+    # attacks on first visit; preloading closes that gap. Opt out with 0.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 LOGGING = {
     "version": 1,
@@ -308,37 +351,26 @@ LOGGING = {
 }
 
 # --- Periodic jobs (run by `manage.py run_periodic` or cron) -------------------
-# (management command, interval in seconds); apps append their own.
+# (management command, interval in seconds), every app's.
 SAMIZDAT_PERIODIC_JOBS = [
     ("publish_scheduled", 60),
     # Finished task rows (arguments, tracebacks) and expired sessions, daily.
     ("prune_records", 86400),
+    # Recompute every gift and plan from the ledger hourly; mismatches are logged.
+    ("check_ledger", 3600),
+    # Provider events waiting for their gift or plan, where it now exists (docs/payments.md).
+    ("apply_waiting_events", 300),
+    # The ledger compared with each provider's own records, daily (docs/payments.md).
+    ("reconcile_provider", 86400),
+    # Receipts a worker claimed but never sent (SAMIZDAT_RECEIPT_LEASE_SECONDS below).
+    ("send_pending_receipts", 300),
+    # Retention (periods are edited in the admin: Settings → Donor data retention):
+    # abandoned checkouts and lapsed donors' addresses are removed daily.
+    ("apply_retention", 86400),
+    # Opt-in e-mail reminders ("remind me later"): send the due ones, then delete them.
+    ("send_appeal_reminders", 3600),
 ]
 SAMIZDAT_TASK_ROWS_DAYS = int(os.environ.get("SAMIZDAT_TASK_ROWS_DAYS", "7"))
-
-# --- Caching and publishing (news) -------------------------------------------
-# Anonymous pages: `Cache-Control: public, max-age=<BROWSER>, s-maxage=<CACHE>`
-# (SAMIZDAT_PAGE_CACHE_SECONDS above); staff, admin, previews and cookie-setting
-# responses get `private, no-store`. The in-app full-page cache (news/pagecache.py)
-# keeps anonymous pages in the "pages" cache; publishing purges it and, when
-# FRONTEND_CACHE_PURGE_URL is set, the frontend cache (news/signal_handlers.py).
-SAMIZDAT_PAGE_CACHE = env_bool("SAMIZDAT_PAGE_CACHE", True)
-SAMIZDAT_PAGE_BROWSER_SECONDS = int(os.environ.get("SAMIZDAT_PAGE_BROWSER_SECONDS", "60"))
-SAMIZDAT_PAGE_CACHE_ALIAS = "pages"
-# URL namespaces whose pages concern one reader (a contribution's thanks,
-# cancel or bank-transfer page): private even without a cookie.
-SAMIZDAT_PAGE_CACHE_PRIVATE_NAMESPACES = ["support"]
-# Shared by every worker process (and by run_periodic, which publishes): Redis
-# when configured, else files under var/, never per-process memory.
-CACHES[SAMIZDAT_PAGE_CACHE_ALIAS] = (
-    {"BACKEND": "samizdat.cache.FailSoftRedisCache", "LOCATION": REDIS_URL,
-     "KEY_PREFIX": "samizdat-pages", "TIMEOUT": SAMIZDAT_PAGE_CACHE_SECONDS,
-     "OPTIONS": REDIS_CACHE_OPTIONS}
-    if REDIS_URL else
-    {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-     "LOCATION": os.environ.get("SAMIZDAT_PAGE_CACHE_DIR", str(VAR_DIR / "pagecache")),
-     "TIMEOUT": SAMIZDAT_PAGE_CACHE_SECONDS, "OPTIONS": {"MAX_ENTRIES": 5000}}
-)
 
 # --- Reader contributions (support) ------------------------------------------
 # Payment providers by alias, like CACHES: the alias is the webhook path
@@ -347,19 +379,18 @@ CACHES[SAMIZDAT_PAGE_CACHE_ALIAS] = (
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # an emulator; unset = Stripe itself
-SAMIZDAT_PAYMENT_PROVIDERS = {}
-if STRIPE_SECRET_KEY:
-    SAMIZDAT_PAYMENT_PROVIDERS["stripe"] = {
-        "BACKEND": "samizdat.support.providers.stripe.StripeProvider",
-    }
 # The demo provider is for `make demo` and tests; production refuses it (E016).
-if env_bool("SAMIZDAT_DEMO_PAYMENTS", not STRIPE_SECRET_KEY and not SAMIZDAT_PRODUCTION):
-    SAMIZDAT_PAYMENT_PROVIDERS["demo"] = {
-        "BACKEND": "samizdat.support.providers.demo.DemoProvider",
-        "OPTIONS": {"MAX_FAILED_RENEWALS": 3},
-    }
-SAMIZDAT_PAYMENT_PROVIDERS["bank_transfer"] = {
-    "BACKEND": "samizdat.support.providers.bank_transfer.BankTransferProvider",
+_DEMO_PAYMENTS = env_bool(
+    "SAMIZDAT_DEMO_PAYMENTS", not STRIPE_SECRET_KEY and not SAMIZDAT_PRODUCTION)
+SAMIZDAT_PAYMENT_PROVIDERS = {
+    **({"stripe": {"BACKEND": "samizdat.support.providers.stripe.StripeProvider"}}
+       if STRIPE_SECRET_KEY else {}),
+    **({"demo": {"BACKEND": "samizdat.support.providers.demo.DemoProvider",
+                 "OPTIONS": {"MAX_FAILED_RENEWALS": 3}}}
+       if _DEMO_PAYMENTS else {}),
+    "bank_transfer": {
+        "BACKEND": "samizdat.support.providers.bank_transfer.BankTransferProvider",
+    },
 }
 # A provider's API call gets SAMIZDAT_PROVIDER_RETRIES retries on a network error or
 # 5xx, under one idempotency key, and SAMIZDAT_PROVIDER_TIMEOUT seconds in all, retries
@@ -381,16 +412,9 @@ SAMIZDAT_CHECKOUT_LIMITS_UNDER_ATTACK = {
 }
 # Trust X-Forwarded-For from this many proxies in front of the app (0 = none).
 SAMIZDAT_TRUSTED_PROXIES = int(os.environ.get("SAMIZDAT_TRUSTED_PROXIES", "0"))
-# Recompute every gift and plan from the ledger hourly; mismatches are logged.
-SAMIZDAT_PERIODIC_JOBS.append(("check_ledger", 3600))
-# Provider events waiting for their gift or plan, where it now exists (docs/payments.md).
-SAMIZDAT_PERIODIC_JOBS.append(("apply_waiting_events", 300))
-# The ledger compared with each provider's own records, daily (docs/payments.md).
-SAMIZDAT_PERIODIC_JOBS.append(("reconcile_provider", 86400))
 # Receipts and notices to supporters (support/emails.py). They go through
-# EMAIL_BACKEND: SMTP settings above, or a hosted sender through django-anymail,
-# e.g. EMAIL_BACKEND=anymail.backends.postmark.EmailBackend with
-# ANYMAIL={"POSTMARK_SERVER_TOKEN": ...} (docs/payments.md). Discreet mode is
+# EMAIL_BACKEND: SMTP settings above, or a hosted sender through django-anymail
+# (ANYMAIL_ESP above, docs/payments.md). Discreet mode is
 # switched on in the admin (Settings → Supporter e-mails); its sender address
 # may differ so that not even the domain names the outlet.
 SUPPORT_FROM_EMAIL = os.environ.get("SUPPORT_FROM_EMAIL", "")  # "" = DEFAULT_FROM_EMAIL
@@ -399,51 +423,37 @@ SUPPORT_RECEIPT_LINK_DAYS = int(os.environ.get("SUPPORT_RECEIPT_LINK_DAYS", "30"
 # A receipt a worker claimed but never sent (it died) is queued again by
 # send_pending_receipts after this many seconds (docs/payments.md).
 SAMIZDAT_RECEIPT_LEASE_SECONDS = int(os.environ.get("SAMIZDAT_RECEIPT_LEASE_SECONDS", "600"))
-SAMIZDAT_PERIODIC_JOBS.append(("send_pending_receipts", 300))
 SUPPORT_FUNDING_CACHE_SECONDS = int(os.environ.get("SUPPORT_FUNDING_CACHE_SECONDS", "300"))
-# Donor addresses are encrypted at rest (support/crypto.py): Fernet keys,
+# Donor addresses are encrypted at rest (core/crypto.py): Fernet keys,
 # comma-separated, the first encrypts and all decrypt (`manage.py
 # rotate_donor_key` re-encrypts under the first); a separate key for the HMAC
 # blind index used to look addresses up (not rotated). Generate both with
 # `manage.py generate_donor_key`. Without them, the demo and tests use fixed
 # keys; production (SAMIZDAT_PRODUCTION=1, DEBUG off) refuses to start
 # (system check samizdat_support.E001).
-SAMIZDAT_DONOR_KEYS = env_list("SAMIZDAT_DONOR_KEYS")
-SAMIZDAT_DONOR_INDEX_KEY = os.environ.get("SAMIZDAT_DONOR_INDEX_KEY", "").strip()
 SAMIZDAT_DONOR_KEYS_REQUIRED = SAMIZDAT_PRODUCTION
-if not SAMIZDAT_DONOR_KEYS_REQUIRED:
-    import base64 as _base64
-    import hashlib as _hashlib
 
-    def _donor_dev_key(purpose):  # fixed and public: for the demo and tests only
-        digest = _hashlib.sha256(f"samizdat-demo-{purpose}-not-for-production".encode())
-        return _base64.urlsafe_b64encode(digest.digest()).decode()
 
-    SAMIZDAT_DONOR_KEYS = SAMIZDAT_DONOR_KEYS or [_donor_dev_key("donor-encryption")]
-    SAMIZDAT_DONOR_INDEX_KEY = SAMIZDAT_DONOR_INDEX_KEY or _donor_dev_key("donor-index")
-# Retention (periods are edited in the admin: Settings → Donor data retention):
-# abandoned checkouts and lapsed donors' addresses are removed daily.
-SAMIZDAT_PERIODIC_JOBS.append(("apply_retention", 86400))
+def _donor_dev_key(purpose):
+    """Fixed and public: for the demo and tests only, never when keys are required."""
+    if SAMIZDAT_DONOR_KEYS_REQUIRED:
+        return ""
+    digest = hashlib.sha256(f"samizdat-demo-{purpose}-not-for-production".encode())
+    return base64.urlsafe_b64encode(digest.digest()).decode()
+
+
+SAMIZDAT_DONOR_KEYS = env_list("SAMIZDAT_DONOR_KEYS") or [
+    key for key in [_donor_dev_key("donor-encryption")] if key]
+SAMIZDAT_DONOR_INDEX_KEY = (os.environ.get("SAMIZDAT_DONOR_INDEX_KEY", "").strip()
+                            or _donor_dev_key("donor-index"))
 # Pending gifts of methods whose money may come weeks later (bank transfer) are kept
 # this many days, not the admin's "abandoned checkouts" period (docs/privacy.md).
 SAMIZDAT_DELAYED_PENDING_DAYS = int(os.environ.get("SAMIZDAT_DELAYED_PENDING_DAYS", "60"))
-if os.environ.get("ANYMAIL_ESP"):
-    # ANYMAIL_ESP=postmark|mailgun|sendgrid|brevo|…; its key in ANYMAIL_API_KEY.
-    _esp = os.environ["ANYMAIL_ESP"].strip().lower()
-    EMAIL_BACKEND = f"anymail.backends.{_esp}.EmailBackend"
-    ANYMAIL = {
-        {"postmark": "POSTMARK_SERVER_TOKEN"}.get(_esp, f"{_esp.upper()}_API_KEY"):
-            os.environ.get("ANYMAIL_API_KEY", ""),
-    }
-    if os.environ.get("ANYMAIL_SENDER_DOMAIN"):
-        ANYMAIL[f"{_esp.upper()}_SENDER_DOMAIN"] = os.environ["ANYMAIL_SENDER_DOMAIN"]
 
 # --- Appeals -----------------------------------------------------------------
 # Anonymous appeal events (view, close, remind, click, conversion) accepted per
 # appeal, variant and kind per minute; a flood beyond it is refused (docs/appeals.md).
 APPEALS_EVENTS_PER_MINUTE = int(os.environ.get("APPEALS_EVENTS_PER_MINUTE", "600"))
-# Opt-in e-mail reminders ("remind me later"): send the due ones, then delete them.
-SAMIZDAT_PERIODIC_JOBS.append(("send_appeal_reminders", 3600))
 
 # --- Mirrors -----------------------------------------------------------------
 # Static signed copies of the site (docs/mirrors.md). The signing key is a
@@ -473,48 +483,53 @@ SAMIZDAT_EXPORT_DEBOUNCE_SECONDS = int(os.environ.get("SAMIZDAT_EXPORT_DEBOUNCE_
 # Where the export is copied after each run: folders and s3://bucket/prefix URLs.
 SAMIZDAT_EXPORT_PUBLISH_TARGETS = env_list("SAMIZDAT_EXPORT_PUBLISH_TARGETS")
 SAMIZDAT_EXPORT_S3_ENDPOINT_URL = os.environ.get("SAMIZDAT_EXPORT_S3_ENDPOINT_URL", "")
-# Outside the page cache, so cached pages get the header too.
-MIDDLEWARE.insert(1, "samizdat.mirrors.middleware.OnionLocationMiddleware")
 
 # --- Security and production --------------------------------------------------
 # Headers, staff sign-in and production knobs; docs/deploy.md and docs/privacy.md
-# explain each. Apps and middleware are added here so other blocks stay untouched.
-from samizdat.security.csp import admin_policy, public_policy  # noqa: E402
-
-INSTALLED_APPS += [
-    "samizdat.security",
-    "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
-    "django_otp_webauthn",
-    "axes",
-]
-_auth_index = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
-MIDDLEWARE[_auth_index + 1:_auth_index + 1] = [
-    "django_otp.middleware.OTPMiddleware",
-    "samizdat.users.middleware.AdminTwoFactorMiddleware",
-    "samizdat.users.grants.CurrentActorMiddleware",
-]
-_security_index = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
-MIDDLEWARE[_security_index + 1:_security_index + 1] = [
-    "samizdat.security.middleware.SamizdatCSPMiddleware",
-    "samizdat.security.middleware.PermissionsPolicyMiddleware",
-]
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"),
-                  "samizdat.security.middleware.NullOriginSameSiteMiddleware")
-MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes requires
+# explain each.
 
 # Content-Security-Policy (django-csp 4): own origin only on reader pages; the
 # admin gets SAMIZDAT_ADMIN_CSP (inline styles/scripts, still no other host).
 # Checkout origins are the only other hosts named, and only in form-action.
 SAMIZDAT_CHECKOUT_ORIGINS = env_list("SAMIZDAT_CHECKOUT_ORIGINS", "https://checkout.stripe.com")
-CONTENT_SECURITY_POLICY = public_policy(SAMIZDAT_CHECKOUT_ORIGINS)
-SAMIZDAT_ADMIN_CSP = admin_policy()
+# The checkout origin must be in form-action: our forms post to ourselves, but
+# Chromium applies form-action to the redirect that follows a submit. It is a
+# navigation target, never fetched by the page.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'"],
+        "style-src": ["'self'"],
+        "script-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'", *SAMIZDAT_CHECKOUT_ORIGINS],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Wagtail 7.4's admin writes `style="…"` attributes and a few inline scripts
+# (measured in tests/security/test_admin_csp_browser.py), and shows image
+# previews from `blob:` URLs while uploading. It still loads nothing from
+# another host and cannot be framed by another site.
+SAMIZDAT_ADMIN_CSP = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "script-src": ["'self'", "'unsafe-inline'"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-src": ["'self'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    },
+}
 SAMIZDAT_PERMISSIONS_POLICY = None  # None: deny every feature in security/headers.py
-if env_bool("SAMIZDAT_HTTPS", False):
-    # Readers in a censoring country are the ones an SSL-stripping network
-    # attacks on first visit; preloading closes that gap. Opt out with 0.
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 # Staff sessions end when the browser closes (and after SESSION_COOKIE_AGE).
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)

@@ -1,19 +1,18 @@
 """The month's goal figures for placeholders, read from the public funding feed.
 
-The "services" work owns /funding.json and decides what may be shown (exact,
-rounded or only a percentage); appeals show exactly what it publishes, so a
+support owns /funding.json and decides what may be shown (exact, rounded or
+only a percentage); appeals show exactly what it publishes, so a
 newsroom that hides its figures never leaks them through a banner.
 """
 
-import json
 import logging
 from decimal import Decimal, InvalidOperation
 
 import babel
 from babel.numbers import format_currency
 from django.core.cache import cache
-from django.http import HttpRequest
-from django.urls import Resolver404, resolve
+
+from samizdat.support.api import funding_data
 
 log = logging.getLogger(__name__)
 CACHE_KEY = "appeals:funding"
@@ -21,39 +20,23 @@ CACHE_SECONDS = 60
 
 
 def _feed():
-    """The parsed funding feed, asked of its own view in-process (no HTTP)."""
+    """support's public funding figures (what /funding.json serves), kept 60 s."""
     data = cache.get(CACHE_KEY)
     if data is not None:
         return data
-    data = {}
     try:
-        from samizdat.support.goal_views import funding_data
-
         data = funding_data() or {}
-        cache.set(CACHE_KEY, data, CACHE_SECONDS)
-        return data
-    except ImportError:
-        pass
     except Exception:  # noqa: BLE001 - a broken feed must never break an article page
         log.exception("appeals: could not compute the funding figures")
-        cache.set(CACHE_KEY, {}, CACHE_SECONDS)
-        return {}
-    try:
-        match = resolve("/funding.json")
-        request = HttpRequest()
-        request.method = "GET"
-        request.path = request.path_info = "/funding.json"
-        request.META = {"SERVER_NAME": "localhost", "SERVER_PORT": "80", "HTTP_HOST": "localhost"}
-        response = match.func(request, *match.args, **match.kwargs)
-        if getattr(response, "status_code", 500) == 200:
-            data = json.loads(response.content)
-    except Resolver404:
-        data = {}
-    except Exception:  # noqa: BLE001 - a broken feed must never break an article page
-        log.exception("appeals: could not read the funding feed")
         data = {}
     cache.set(CACHE_KEY, data, CACHE_SECONDS)
     return data
+
+
+def forget_funding_figures(sender=None, **kwargs):
+    """support dropped its figures (a payment landed, the goal changed): drop ours too,
+    so a banner never shows less than /funding.json."""
+    cache.delete(CACHE_KEY)
 
 
 def money(amount, currency, language_code):

@@ -22,7 +22,7 @@ DEFAULT_LIMITS = {  # kind: (events, seconds) per client and appeal
 
 
 def client_may_count(request, appeal_id, kind):
-    from samizdat.support.throttle import allow, client_key
+    from samizdat.support.api import allow, client_key
 
     limits = {**DEFAULT_LIMITS, **getattr(settings, "APPEALS_CLIENT_LIMITS", {})}
     maximum, window = limits.get(kind, (30, 3600))

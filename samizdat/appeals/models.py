@@ -23,7 +23,7 @@ from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.fields import RichTextField
 from wagtail.models import DraftStateMixin, Orderable, RevisionMixin
 
-from samizdat.support.crypto import EncryptedEmailField, blind_index
+from samizdat.core.crypto import EncryptedEmailField, blind_index
 
 COPY_FEATURES = ["bold", "italic", "link", "ol", "ul"]
 VARIANT_KEYS = ["A", "B", "C", "D", "E"]
@@ -260,7 +260,7 @@ class DailyCount(models.Model):
 class EmailReminder(models.Model):
     """One reminder e-mail a reader asked for: deleted once sent or unsubscribed.
 
-    The address is encrypted like a supporter's (support/crypto.py); its blind
+    The address is encrypted like a supporter's (core/crypto.py); its blind
     index lets a supporter's "forget me" remove a pending reminder too.
     """
 

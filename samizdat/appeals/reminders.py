@@ -49,7 +49,7 @@ def create_email_reminder(email, days, language, today=None):
 
     from django.utils import timezone
 
-    from samizdat.support.crypto import blind_index
+    from samizdat.core.crypto import blind_index
 
     from .models import EmailReminder
 
@@ -125,7 +125,7 @@ def reminder_allowed(request):
     requests: a victim's address is protected by the one-per-address rule."""
     from django.conf import settings
 
-    from samizdat.support.throttle import allow, client_key
+    from samizdat.support.api import allow, client_key
 
     maximum, window = getattr(settings, "APPEALS_REMINDER_LIMIT", (20, 3600))
     return allow("reminder-client", client_key(request), maximum, window)

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
+from samizdat.support.api import conversions_by_appeal
+
 from .bayes import prob_best, verdict
 from .models import Appeal, DailyCount, EventKind
 
@@ -12,17 +14,10 @@ from .models import Appeal, DailyCount, EventKind
 def _conversions():
     """{(appeal id, variant): {"conversions", "revenue": {currency: minor}}} from the ledger.
 
-    Paid contributions carry the appeal and variant they came from; until the
-    support app provides them, the browser's conversion events stand in.
+    Paid contributions carry the appeal and variant they came from.
     """
     out = defaultdict(lambda: {"conversions": 0, "revenue": defaultdict(int)})
-    try:
-        from samizdat.support.reports import conversions_by_appeal
-
-        rows = conversions_by_appeal()
-    except ImportError:
-        return None
-    for row in rows:
+    for row in conversions_by_appeal():
         try:
             key = (int(row["appeal"]), str(row["variant"]))
         except (KeyError, TypeError, ValueError):

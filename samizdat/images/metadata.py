@@ -9,23 +9,12 @@ import io
 
 from PIL import Image, ImageOps
 
-# Keys of Image.info that carry metadata rather than how to decode pixels.
-METADATA_KEYS = {"exif", "xmp", "XML:com.adobe.xmp", "photoshop", "iptc", "comment", "icc_profile"}
 SAVE_OPTIONS = {
     "JPEG": {"quality": 92, "optimize": True},
     "PNG": {"optimize": True},
     "WEBP": {"quality": 90},
     "GIF": {},
 }
-
-
-def has_metadata(image):
-    """True when a decoded Pillow image still holds any metadata block."""
-    if any(key in image.info for key in METADATA_KEYS):
-        return True
-    if image.format == "PNG" and any(isinstance(v, str) for v in image.info.values()):
-        return True  # tEXt/iTXt chunks
-    return bool(image.getexif())
 
 
 def strip_metadata(data):

@@ -9,3 +9,12 @@ class NewsConfig(AppConfig):
         from .signal_handlers import register_signal_handlers
 
         register_signal_handlers()
+
+    def load_demo(self, articles=0):
+        """The demo newsroom, and `articles` generated stories (core's load_demo)."""
+        from .demo import build_demo_site, extra_articles
+
+        homes = build_demo_site()
+        if articles:
+            extra_articles(articles)
+        return f"Demo site ready: {', '.join(sorted(homes))} home pages."

@@ -12,11 +12,14 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, PageC
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import StreamField
-from wagtail.models import Orderable, Page
+from wagtail.models import Orderable, Page, Site
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
 from .blocks import ArticleBodyBlock
+from .listing import HOME_ARTICLES_PER_SECTION, page_or_404
+from .querysets import ArticlePageManager
+from .search import search_articles
 
 
 @register_setting(icon="site")
@@ -97,31 +100,49 @@ class HomePage(RoutablePageMixin, Page):
     class Meta:
         verbose_name = _("home page")
 
+    @classmethod
+    def for_request(cls, request, language_code):
+        """The live home page of a language for the request's site (cached on the request)."""
+        homes = getattr(request, "_samizdat_homes", None)
+        if homes is None:
+            homes = request._samizdat_homes = {}
+        if language_code not in homes:
+            site = Site.find_for_request(request)
+            homes[language_code] = None if site is None else (
+                cls.objects.live()
+                .filter(locale__language_code=language_code,
+                        translation_key=site.root_page.translation_key)
+                .first()
+            )
+        return homes[language_code]
+
     def articles(self):
-        return (
-            ArticlePage.objects.live()
-            .public()
-            .descendant_of(self)
-            .order_by("-first_published_at", "-pk")
-        )
+        return ArticlePage.objects.live().public().descendant_of(self).newest_first()
+
+    def latest_by_section(self, exclude=None):
+        """[(section, [latest articles]), …] for the live sections under this home."""
+        rows = []
+        for section in SectionPage.objects.live().public().child_of(self):
+            articles = section.articles()
+            if exclude is not None:
+                articles = articles.exclude(pk=exclude.pk)
+            rows.append((section, list(
+                articles[:HOME_ARTICLES_PER_SECTION].with_listing_relations())))
+        return rows
 
     @path("")
     def index_route(self, request):
-        from .listing import home_sections
-
         lead = self.lead_story if self.lead_story and self.lead_story.live else None
         if lead is None:
             lead = self.articles().first()
         return self.render(
             request,
-            context_overrides={"lead": lead, "sections": home_sections(self, exclude=lead)},
+            context_overrides={"lead": lead, "sections": self.latest_by_section(exclude=lead)},
         )
 
     @path("authors/<slug:slug>/", name="author")
     @path("authors/<slug:slug>/page/<int:number>/", name="author_page")
     def author_page(self, request, slug, number=1):
-        from .listing import page_or_404
-
         author = get_object_or_404(Author, slug=slug)
         articles = self.articles().filter(article_authors__author=author).distinct()
         return self.render(
@@ -133,8 +154,6 @@ class HomePage(RoutablePageMixin, Page):
     @path("tags/<str:slug>/", name="tag")
     @path("tags/<str:slug>/page/<int:number>/", name="tag_page")
     def tag_page(self, request, slug, number=1):
-        from .listing import page_or_404
-
         tag = get_object_or_404(Tag, slug=slug)
         articles = self.articles().filter(tags=tag)
         return self.render(
@@ -145,13 +164,13 @@ class HomePage(RoutablePageMixin, Page):
 
     @path("search/")
     def search_page(self, request):
-        from .search import search_articles
-
         query = request.GET.get("q", "")
+        articles = ArticlePage.objects.live().public().descendant_of(self)
+        results = search_articles(articles, query, request.GET.get("page"))
         response = self.render(
             request,
             template="news/search_page.html",
-            context_overrides={"query": query, "results": search_articles(self, query, request)},
+            context_overrides={"query": query, "results": results},
         )
         # A reader's query is theirs: no shared cache (nginx, the page cache) keeps it,
         # where it would sit on disk under the query as its key.
@@ -177,18 +196,11 @@ class SectionPage(RoutablePageMixin, Page):
         verbose_name = _("section")
 
     def articles(self):
-        return (
-            ArticlePage.objects.live()
-            .public()
-            .child_of(self)
-            .order_by("-first_published_at", "-pk")
-        )
+        return ArticlePage.objects.live().public().child_of(self).newest_first()
 
     @path("", name="first_page")
     @path("page/<int:number>/", name="numbered_page")
     def listing(self, request, number=1):
-        from .listing import page_or_404
-
         return self.render(
             request, context_overrides={"page_obj": page_or_404(self.articles(), number)}
         )
@@ -252,6 +264,8 @@ class ArticlePage(Page):
     parent_page_types = ["news.SectionPage"]
     subpage_types = []
 
+    objects = ArticlePageManager()
+
     class Meta:
         verbose_name = _("article")
 
@@ -282,10 +296,8 @@ class ArticlePage(Page):
         return self.lead_image.caption if self.lead_image else ""
 
     def get_context(self, request, *args, **kwargs):
-        from .related import related_articles
-
         context = super().get_context(request, *args, **kwargs)
-        context["related"] = related_articles(self)
+        context["related"] = ArticlePage.objects.related_to(self)
         return context
 
 
@@ -317,24 +329,6 @@ class StandardPage(Page):
 
     class Meta:
         verbose_name = _("standard page")
-
-
-class PeriodicJobRun(models.Model):
-    """When each periodic job last started, shared by every process that runs jobs.
-
-    cron starts `run_periodic --once` every minute and more than one host may run
-    the loop: a job runs only when this row says it is due (news/periodic.py).
-    """
-
-    name = models.CharField(max_length=100, unique=True)
-    last_started_at = models.DateTimeField(null=True, blank=True)
-    runs = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("periodic job run")
-
-    def __str__(self):
-        return self.name
 
 
 class WorkerHeartbeat(models.Model):

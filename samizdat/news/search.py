@@ -16,19 +16,14 @@ def clean_query(raw):
     return " ".join(words)[:MAX_QUERY_LENGTH].strip()
 
 
-def search_articles(home, raw_query, request):
-    """A page of results; an empty query gives an empty page, never an error."""
-    from .listing import with_listing_relations
-    from .models import ArticlePage
-
+def search_articles(articles, raw_query, page_number):
+    """A page of results among `articles` (ArticlePage's queryset); an empty query
+    gives an empty page, never an error."""
     query = clean_query(raw_query)
     if not query:
         return None
-    queryset = ArticlePage.objects.live().public().descendant_of(home)
-    results = queryset.search(query, operator="and")
-    paginator = Paginator(results, RESULTS_PER_PAGE)
-    page_obj = paginator.get_page(request.GET.get("page"))
-    ids = [article.pk for article in page_obj.object_list]
-    by_id = {a.pk: a for a in with_listing_relations(ArticlePage.objects.filter(pk__in=ids))}
-    page_obj.object_list = [by_id[pk] for pk in ids if pk in by_id]
+    results = articles.search(query, operator="and")
+    page_obj = Paginator(results, RESULTS_PER_PAGE).get_page(page_number)
+    page_obj.object_list = articles.model.objects.cards(
+        [article.pk for article in page_obj.object_list])
     return page_obj

@@ -49,9 +49,9 @@ def page_path(page, request=None):
 
 def home_for(request, language_code):
     """The live home page of a language for the request's site (cached on the request)."""
-    from .templatetags.news_tags import _home_for
+    from .models import HomePage
 
-    return _home_for(request, language_code)
+    return HomePage.for_request(request, language_code)
 
 
 def author_path(home, author, request=None):

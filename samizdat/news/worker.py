@@ -23,18 +23,18 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
+from samizdat.core.database import DATABASE_DOWN, close_connection
+
 from .models import WorkerHeartbeat
 
 logger = logging.getLogger("samizdat.worker")
 
-# What a lost or restarting database raises through Django.
-DATABASE_DOWN = (OperationalError, InterfaceError)
 MAX_BACKOFF_SECONDS = 30
 # A task that took its worker down this many times is not tried again.
 MAX_ATTEMPTS = 3
@@ -119,14 +119,6 @@ def release_leftovers(worker_id):
                 status = release(task, f"worker {worker_id} restarted while running it")
                 counts[status] = counts.get(status, 0) + 1
     return counts
-
-
-def close_connection():
-    """Drop this thread's connection, broken or not; the next query opens a new one."""
-    try:
-        connection.close()
-    except DATABASE_DOWN:
-        connection.connection = None
 
 
 class Heartbeat(threading.Thread):

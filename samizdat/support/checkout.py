@@ -30,6 +30,7 @@ from .money import SUPPORTED_CURRENCIES, major_string, parse_amount
 from .providers.base import CheckoutUrls, get_provider
 
 __all__ = [
+    "FREQUENCY_ORDER",
     "AmountChoice",
     "amount_choice",
     "attempt_reference",
@@ -40,6 +41,7 @@ __all__ = [
     "start_checkout",
 ]
 
+# The order every widget, tab row and option list offers frequencies in.
 FREQUENCY_ORDER = [Frequency.ONCE, Frequency.MONTHLY, Frequency.ANNUAL]
 
 
@@ -112,7 +114,6 @@ def contribution_options(language_code, site=None):
     options = contribution_settings(site)
     currency = options.currency_for_language(language_code)
     with translation.override(language_code):
-        frequencies = {}
         by_currency = {}
         for code in SUPPORTED_CURRENCIES:
             table = {}

@@ -9,7 +9,7 @@ import os
 from django.conf import settings
 from django.core.checks import Error, register
 
-from .crypto import DonorKeyError, _fernets, _index_key
+from samizdat.core.crypto import DonorKeyError, _fernets, _index_key
 
 
 @register("samizdat_support")

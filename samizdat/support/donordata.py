@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from samizdat.core import personal_data
+
 from . import selfservice
 from .money import decimal_places, format_money, minor_to_major
 from .providers.base import get_provider
@@ -74,12 +76,6 @@ def _ledger(email_index):
         .select_related("contribution", "pledge")
         .order_by("occurred_at", "pk")
     )
-
-
-def _reminders(email_index):
-    from samizdat.appeals.models import EmailReminder
-
-    return EmailReminder.objects.filter(email_index=email_index).order_by("send_on", "pk")
 
 
 def _links(email_index):
@@ -183,10 +179,8 @@ def export(email_index, now=None):
         "gifts": gifts,
         "ledger": ledger,
         "receipts": receipts,
-        "email_reminders": [
-            {"send_on": r.send_on.isoformat(), "language": r.language}
-            for r in _reminders(email_index)
-        ],
+        # What other apps hold under the address (e.g. appeals' reminders).
+        **{handler.name: handler.export(email_index) for handler in personal_data.handlers()},
         "sign_in_links": [
             {"created_at": _when(link.created_at), "expires_at": _when(link.expires_at),
              "used_at": _when(link.used_at)}
@@ -216,7 +210,8 @@ def summary(email_index, language=None):
         "plans": [selfservice.describe(p, language) for p in open_plans(email_index)],
         "gifts": _gifts(email_index).count(),
         "payments": _ledger(email_index).count(),
-        "reminders": _reminders(email_index).count(),
+        **{handler.summary_name: handler.count(email_index)
+           for handler in personal_data.handlers()},
     }
 
 

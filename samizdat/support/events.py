@@ -9,12 +9,16 @@ so a receiver never sees state that could still roll back.
   staff, or the provider giving up after failed retries).
 - pledge_activated(pledge): the first successful checkout of a pledge.
 - contribution_refunded(contribution): a refund or dispute was recorded.
+- funding_changed(): the public funding figures (funding.json) were dropped from
+  the cache because money moved or the goal changed; copies kept by other apps
+  must go too. Sent by the receiver of the signals above, so it follows them.
 """
 
 from django.dispatch import Signal
 
 __all__ = [
     "contribution_refunded",
+    "funding_changed",
     "payment_recorded",
     "pledge_activated",
     "pledge_canceled",
@@ -26,3 +30,4 @@ renewal_failed = Signal()
 pledge_canceled = Signal()
 pledge_activated = Signal()
 contribution_refunded = Signal()
+funding_changed = Signal()

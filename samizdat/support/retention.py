@@ -28,6 +28,8 @@ from django.db.models import Exists, Max, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from samizdat.core import personal_data
+
 __all__ = [
     "OPEN_PLAN_STATUSES",
     "RetentionReport",
@@ -101,8 +103,6 @@ def forget_address(email_index, now=None):
     personal values kept in their provider events. Gifts, plans, ledger rows
     and provider events themselves stay: totals never change.
     """
-    from samizdat.appeals.models import EmailReminder
-
     from .models import Contribution, ManageLink, Pledge, Supporter
 
     if not email_index:
@@ -111,7 +111,8 @@ def forget_address(email_index, now=None):
     with transaction.atomic():
         ids = list(Supporter.objects.filter(email_index=email_index).values_list("pk", flat=True))
         ManageLink.objects.filter(email_index=email_index).delete()
-        EmailReminder.objects.filter(email_index=email_index).delete()
+        for handler in personal_data.handlers():  # other apps' rows (core/personal_data.py)
+            handler.erase(email_index)
         Pledge.objects.filter(supporter__in=ids).exclude(cancel_reason="").update(
             cancel_reason=""
         )

@@ -100,17 +100,6 @@ def pledges_for(email_index):
     )
 
 
-def contributions_for(email_index):
-    from .models import Contribution
-
-    return (
-        Contribution.objects.filter(supporter__email_index=email_index or "-")
-        .exclude(status__in=[Contribution.Status.PENDING, Contribution.Status.CANCELED])
-        .select_related("supporter")
-        .order_by("-created_at")
-    )
-
-
 def payments_for(email_index):
     """Ledger payments under this address, newest first: what a receipt exists for."""
     from django.db.models import Q

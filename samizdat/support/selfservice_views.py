@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from . import selfservice
 from .crypto import blind_index
 from .emails import supporter_language
+from .models.contributions import Frequency
 from .receipts import entry_from_token, receipt_context
 from .tasks import send_manage_link, send_receipt
 from .throttle import client_key
@@ -34,8 +35,10 @@ class EmailForm(forms.Form):
 
 class ChangeForm(forms.Form):
     amount = forms.CharField(label=_("Amount"), max_length=20)
+    # The frequencies a plan can have, labelled as everywhere else (Frequency).
     frequency = forms.ChoiceField(
-        label=_("Frequency"), choices=[("monthly", _("Monthly")), ("annual", _("Annual"))]
+        label=_("Frequency"),
+        choices=[(f.value, f.label) for f in (Frequency.MONTHLY, Frequency.ANNUAL)],
     )
 
 

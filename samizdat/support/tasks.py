@@ -158,9 +158,11 @@ def forget_funding_figures(sender=None, **kwargs):
     """Money moved or the goal changed: funding.json recomputes on its next request."""
     from django.core.cache import cache
 
+    from .events import funding_changed
     from .goal_views import CACHE_KEY
 
     cache.delete(CACHE_KEY)
+    funding_changed.send(sender=forget_funding_figures)
 
 
 def connect_signals():

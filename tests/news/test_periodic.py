@@ -7,8 +7,8 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from samizdat.news.models import PeriodicJobRun
-from samizdat.news.periodic import claim
+from samizdat.core.models import PeriodicJobRun
+from samizdat.core.periodic import claim
 
 JOBS = [("publish_scheduled", 60), ("check_ledger", 3600)]
 START = datetime.datetime(2026, 3, 2, 9, 0, 0, tzinfo=datetime.UTC)

@@ -6,9 +6,13 @@ import pytest
 from django.utils import timezone
 from wagtail.models import Locale, Page, Site
 
-from samizdat.news.models import ArticleRelatedLink, HomePage, SectionPage
-from samizdat.news.related import MAX_RELATED, related_articles
+from samizdat.news.models import ArticlePage, ArticleRelatedLink, HomePage, SectionPage
+from samizdat.news.querysets import MAX_RELATED
 from samizdat.news.roles import ensure_locales
+
+
+def related_articles(article):
+    return ArticlePage.objects.related_to(article)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ rotated: changing it would need every address re-indexed from its plaintext.
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from samizdat.core import personal_data
 from samizdat.support.crypto import (
     SEALED_PREFIX,
     DonorKeyError,
@@ -25,15 +26,15 @@ from samizdat.support.crypto import (
 
 
 def encrypted_columns():
-    """(model, field) for every encrypted column."""
-    from samizdat.appeals.models import EmailReminder
+    """(model, field) for every encrypted column, support's and other apps'."""
     from samizdat.support.models import Contribution, Pledge, Supporter
 
     return [(Supporter, Supporter._meta.get_field("email")),
             # The address typed at a checkout not paid yet (support/models: CheckoutEmail).
             (Contribution, Contribution._meta.get_field("checkout_email")),
             (Pledge, Pledge._meta.get_field("checkout_email")),
-            (EmailReminder, EmailReminder._meta.get_field("email"))]
+            *(column for handler in personal_data.handlers()
+              for column in handler.encrypted_fields())]
 
 
 class Command(BaseCommand):

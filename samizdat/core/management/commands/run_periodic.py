@@ -2,7 +2,7 @@
 
 Each job is a management command with an interval, listed in the setting
 SAMIZDAT_PERIODIC_JOBS. A job runs when it is due by the shared record in the
-database (news/periodic.py), so cron's `--once` every minute runs the daily
+database (core/periodic.py), so cron's `--once` every minute runs the daily
 jobs daily, and two running loops never run a job twice.
 """
 
@@ -12,8 +12,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from samizdat.news.periodic import claim
-from samizdat.news.worker import DATABASE_DOWN, close_connection
+from samizdat.core.database import DATABASE_DOWN, close_connection
+from samizdat.core.periodic import claim
 from samizdat.redact import redact
 
 LOOP_SECONDS = 5  # how often the loop looks for due jobs (the shortest interval is 60 s)
