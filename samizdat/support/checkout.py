@@ -112,7 +112,6 @@ def contribution_options(language_code, site=None):
     options = contribution_settings(site)
     currency = options.currency_for_language(language_code)
     with translation.override(language_code):
-        frequencies = {}
         by_currency = {}
         for code in SUPPORTED_CURRENCIES:
             table = {}

@@ -11,7 +11,6 @@ deliveries write the ledger once.
 import logging
 import time
 
-from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
@@ -39,9 +38,10 @@ def facts_of(provider, record):
         return []
 
 
-def _locking_enabled():
-    # Off only in the concurrency test's control, which shows the race it prevents.
-    return getattr(settings, "SAMIZDAT_SUPPORT_LOCK_EVENTS", True)
+def _locked(manager):
+    """The manager whose reads take the row lock (SELECT ... FOR UPDATE): what makes
+    duplicate or concurrent deliveries write the ledger once."""
+    return manager.select_for_update()
 
 
 def receive(alias, delivery):
@@ -162,10 +162,7 @@ def _apply(record):
         if subject is None:
             return ProviderEvent.Outcome.WAITING, set()
     with transaction.atomic():
-        manager = type(subject).objects
-        if _locking_enabled():
-            manager = manager.select_for_update()
-        subject = manager.get(pk=subject.pk)
+        subject = _locked(type(subject).objects).get(pk=subject.pk)
         event = ProviderEvent.objects.get(pk=record.pk)
         if event.applied_at is not None:
             return event.outcome, set()

@@ -328,12 +328,6 @@ class PaymentProvider:
         overrides this with an allowlist (see keep_fields)."""
         return payload
 
-    def apply(self, record):
-        """Apply a stored ProviderEvent through the ledger (idempotent)."""
-        from ..webhooks import apply_event
-
-        return apply_event(record)
-
     # Recurring plans -----------------------------------------------------
     def cancel_recurring(self, pledge, reason=""):
         raise NotImplementedError
