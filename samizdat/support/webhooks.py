@@ -16,26 +16,20 @@ from django.utils import timezone
 
 from . import ledger
 from .crypto import UNREADABLE_HELP, DonorKeyError, UnreadableEmail, seal_personal_data
+from .facts import dump_facts, readable_facts
 from .models import Contribution, LedgerEntry, Pledge, ProviderEvent, Supporter
-from .providers.base import InvalidEvent, check_facts, get_provider
+from .providers.base import (
+    MALFORMED,
+    InvalidEvent,
+    check_facts,
+    get_provider,
+    normalised_facts,
+)
 
 __all__ = ["apply_event", "apply_waiting", "link_supporter", "money_arrived", "receive",
            "record_event", "resolve_subject"]
 
 logger = logging.getLogger(__name__)
-
-
-# What reading a provider's facts out of an event that is not what it claims can raise.
-MALFORMED = (InvalidEvent, AttributeError, TypeError, ValueError, KeyError, IndexError)
-
-
-def facts_of(provider, record):
-    """The facts of a stored event, or [] if they cannot be read (stored before checks)."""
-    try:
-        return check_facts(provider.facts(record.type, record.payload))
-    except MALFORMED:
-        logger.warning("unreadable %s event %s ignored", record.provider, record.event_id)
-        return []
 
 
 def _locked(manager):
@@ -57,13 +51,13 @@ def receive(alias, delivery):
     if not provider.handles(parsed.type):
         return 200, "ignored"
     try:
-        check_facts(provider.facts(parsed.type, parsed.payload))
+        facts = dump_facts(check_facts(provider.facts(parsed.type, parsed.payload)))
     except MALFORMED as exc:
         # Signed, but nothing a provider sends: refused before anything is stored.
         return 400, f"invalid event: {exc if isinstance(exc, InvalidEvent) else 'malformed'}"
     for attempt in range(5):
         try:
-            record, created = record_event(alias, parsed)
+            record, created = record_event(alias, parsed, facts)
             if record.applied_at is None:
                 apply_event(record)
             elif record.outcome == ProviderEvent.Outcome.APPLIED:
@@ -81,17 +75,20 @@ def receive(alias, delivery):
     return 503, "busy, retry later"
 
 
-def record_event(alias, parsed):
+def record_event(alias, parsed, facts=None):
     """Store a verified event once per (provider, id); returns (record, created).
 
-    Only the provider's allowlisted fields are kept, and personal values among them
-    are sealed (support/crypto.py)."""
+    Its facts are stored with it, read once by its provider (`facts`, when the caller
+    has read them already); only the provider's allowlisted fields of the payload are
+    kept, and personal values among them are sealed (support/crypto.py)."""
+    if facts is None:
+        facts = normalised_facts(alias, parsed.type, parsed.payload)
     payload = seal_personal_data(get_provider(alias).stored_payload(parsed.payload))
     try:
         with transaction.atomic():
             record = ProviderEvent.objects.create(
                 provider=alias, event_id=parsed.id, type=parsed.type,
-                payload=payload, occurred_at=parsed.occurred_at,
+                payload=payload, facts=facts, occurred_at=parsed.occurred_at,
             )
             return record, True
     except IntegrityError:
@@ -145,8 +142,7 @@ def apply_event(record, *, retry_waiting=True):
 def _apply(record):
     """(outcome, keys): the provider ids this application linked or paid under, by which
     events waiting for this subject can now find it."""
-    provider = get_provider(record.provider)
-    facts = facts_of(provider, record)
+    facts = readable_facts(record)
     if not facts:
         ProviderEvent.objects.filter(pk=record.pk).update(outcome=ProviderEvent.Outcome.IGNORED)
         return ProviderEvent.Outcome.IGNORED, set()
@@ -176,7 +172,7 @@ def _apply(record):
             event.contribution = subject
         event.save(update_fields=["applied_at", "outcome", "pledge", "contribution"])
         ledger.refresh_state(subject, new_entries)
-        link_supporter(subject, facts)
+        link_supporter(subject, event)
     keys = {getattr(subject, name) for name in linked}
     for entry in new_entries:
         if entry.kind == "payment":
@@ -214,10 +210,21 @@ def money_arrived(subject):
     return subject.ledger_entries.filter(kind=LedgerEntry.Kind.PAYMENT).exists()
 
 
-def link_supporter(subject, facts=()):
+def payer_email(record):
+    """The payer's address the provider reported in an event. It is read from the payload,
+    where it stays sealed (retention erases it there, key rotation re-encrypts it), and
+    is never stored with the facts."""
+    try:
+        facts = get_provider(record.provider).facts(record.type, record.payload)
+    except (KeyError, *MALFORMED):
+        return ""
+    return next((fact.email for fact in facts if fact.email), "")
+
+
+def link_supporter(subject, event=None):
     """Once money arrived, make the address a supporter's: the one typed at checkout, or
-    else the payer's address the provider reports. Called under the subject's row lock,
-    in the payment's transaction (the receipt, sent after commit, finds it)."""
+    else the payer's address the provider reports in `event`. Called under the subject's
+    row lock, in the payment's transaction (the receipt, sent after commit, finds it)."""
     if subject.supporter_id is not None or not money_arrived(subject):
         return None
     typed = subject.checkout_email
@@ -227,7 +234,7 @@ def link_supporter(subject, facts=()):
         logger.error("%s %s: the address given at checkout cannot be read: %s",
                      type(subject).__name__, subject.reference, UNREADABLE_HELP)
         typed = ""
-    email = (typed or next((f.email for f in facts if f.email), "") or "").strip()
+    email = (typed or (payer_email(event) if event is not None else "") or "").strip()
     if not email or isinstance(email, UnreadableEmail):
         return None
     try:
@@ -288,14 +295,13 @@ def apply_waiting(alias):
 def _retry_waiting(alias, keys):
     """Apply the waiting events that refer to one of `keys`, the ids an event just linked
     or paid under; and, in turn, those waiting for what they link."""
-    provider = get_provider(alias)
     for _round in range(5):
         waiting = ProviderEvent.objects.filter(
             provider=alias, outcome=ProviderEvent.Outcome.WAITING, applied_at__isnull=True,
-        ).order_by("occurred_at", "pk").only("pk", "provider", "event_id", "type", "payload")
+        ).order_by("occurred_at", "pk").only("pk", "provider", "event_id", "type", "facts")
         woken = set()
         for record in waiting.iterator():
-            if _fact_keys(facts_of(provider, record)) & keys:
+            if _fact_keys(readable_facts(record)) & keys:
                 woken |= _apply(record)[1]
         if not woken:
             return

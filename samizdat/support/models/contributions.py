@@ -269,6 +269,9 @@ class ProviderEvent(models.Model):
     event_id = models.CharField(_("event id"), max_length=255)
     type = models.CharField(_("type"), max_length=100)
     payload = models.JSONField(_("payload"))
+    # What the event means, normalised once when it was recorded (support/facts.py):
+    # {"version": 1, "facts": [...]}, or {"version": 1, "error": why they could not be read}.
+    facts = models.JSONField(_("facts"), null=True, blank=True, editable=False)
     occurred_at = models.DateTimeField(_("occurred"))
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
     applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
