@@ -101,10 +101,13 @@ STORED_EVENT_FIELDS = {
 
 
 def _id(value):
-    """An expandable field: an id string, an embedded object, or nothing."""
+    """An expandable field: an id string, an embedded object, or nothing; anything else
+    (a list, a number) is not what Stripe sends."""
     if isinstance(value, dict):
         return value.get("id", "")
-    return value or ""
+    if value is None or isinstance(value, str):
+        return value or ""
+    raise InvalidEvent("an id is neither a string nor an object")
 
 
 class StripeProvider(PaymentProvider):
@@ -367,7 +370,8 @@ class StripeProvider(PaymentProvider):
         items = ((subscription.get("items") or {}).get("data") or [{}])
         item = items[0] if items else {}
         price = item.get("price") or item.get("plan") or subscription.get("plan") or {}
-        amount = minor_units(price.get("unit_amount") or price.get("amount"))
+        amount = price.get("unit_amount")
+        amount = minor_units(price.get("amount") if amount is None else amount)
         interval = (price.get("recurring") or {}).get("interval") or price.get("interval") or ""
         status = subscription.get("status", "")
         if not isinstance(status, str) or len(status) > 255:
