@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from wagtail.models import Site
 
 from . import throttle, webhooks
+from .actions.transfers import mark_transfer_received
 from .checkout import (
     amount_choice,
     available_methods,
@@ -265,8 +266,6 @@ def webhook(request, alias):
 @staff_member_required
 def staff_transfer_received(request, reference):
     """Minimal staff action: confirm a bank transfer arrived (writes the ledger)."""
-    from .providers.bank_transfer import mark_received
-
     if not request.user.has_perm("support.change_contribution"):
         raise Http404
     subject = Contribution.objects.filter(reference=reference).first()
@@ -275,7 +274,7 @@ def staff_transfer_received(request, reference):
     _provider_or_404(subject, lambda provider: provider.manual)
     done = False
     if request.method == "POST":
-        mark_received(subject, staff_user=request.user)
+        mark_transfer_received(subject, staff_user=request.user)
         subject.refresh_from_db()
         done = True
     return render(request, "support/staff_transfer.html", {

@@ -28,6 +28,7 @@ from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.datastructures import CaseInsensitiveMapping
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +36,7 @@ from ..facts import Fact, InvalidEvent, check_facts, dump_error, dump_facts
 
 __all__ = [
     "CheckoutUrls",
+    "Delivery",
     "Fact",
     "InvalidEvent",
     "Movement",
@@ -44,6 +46,8 @@ __all__ = [
     "ProviderTimeout",
     "all_providers",
     "check_facts",
+    "connect_local_receiver",
+    "deliver_locally",
     "event_id_and_type",
     "event_time",
     "get_provider",
@@ -186,6 +190,15 @@ class CheckoutUrls:
     cancel: str
 
 
+class Delivery:
+    """A delivery as `verify_event` reads it, whether it came over HTTP or from this site:
+    the body and the headers (looked up in any letter case, as on a request)."""
+
+    def __init__(self, body, headers):
+        self.body = body
+        self.headers = CaseInsensitiveMapping(headers)
+
+
 @dataclass(frozen=True)
 class ParsedEvent:
     id: str
@@ -318,6 +331,24 @@ def normalised_facts(alias, event_type, payload):
     except MALFORMED as exc:
         # The exception's type only: its text could quote a personal value of the payload.
         return dump_error(exc if isinstance(exc, InvalidEvent) else type(exc).__name__)
+
+
+_local_receivers = []
+
+
+def connect_local_receiver(receive):
+    """Where deliveries this site makes itself go: support/webhooks.py's `receive`, the
+    function a provider's HTTP request reaches too. Connected by the app's ready()
+    (providers sit below webhooks in the import order and never import it)."""
+    _local_receivers[:] = [receive]
+
+
+def deliver_locally(alias, delivery):
+    """Hand a delivery to `receive` in this process; returns the HTTP status it answers."""
+    if not _local_receivers:
+        raise ImproperlyConfigured("no local receiver: is samizdat.support installed?")
+    status, _text = _local_receivers[0](alias, delivery)
+    return status
 
 
 def _reset(**kwargs):
