@@ -68,7 +68,6 @@ def append_facts(subject, event, facts):
     subject's row lock.
     """
     new_entries = []
-    is_pledge = isinstance(subject, Pledge)
     for fact in facts:
         if fact.kind not in LEDGER_KINDS or not fact.amount_minor:
             continue
@@ -90,10 +89,7 @@ def append_facts(subject, event, facts):
             source_ref=fact.source_ref or fact.payment_ref,
             occurred_at=event.occurred_at,
         )
-        if is_pledge:
-            entry.pledge = subject
-        else:
-            entry.contribution = subject
+        subject.attach(entry)
         entry.save()
         new_entries.append(entry)
     return new_entries
@@ -112,7 +108,7 @@ def _sorted_facts(subject):
 def derive_state(subject):
     """What the subject's status must be, given its ledger and applied events."""
     entries = list(subject.ledger_entries.all())
-    if isinstance(subject, Pledge):
+    if subject.recurring:
         return _derive_pledge(subject, entries)
     return _derive_contribution(subject, entries)
 
@@ -124,7 +120,7 @@ def payment_differs(subject, payments, amounts):
     the plan has had (`amounts`)."""
     if any(e.currency != subject.currency for e in payments):
         return True
-    if isinstance(subject, Pledge):
+    if subject.recurring:
         return any(e.amount_minor not in amounts for e in payments)
     return sum(e.amount_minor for e in payments) != subject.amount_minor
 
@@ -198,7 +194,7 @@ def refresh_state(subject, new_entries=()):
     state = derive_state(subject)
     subject.status = state.status
     fields = ["status", "updated_at"]
-    if isinstance(subject, Pledge):
+    if subject.recurring:
         if state.amount_minor:
             subject.amount_minor = state.amount_minor
         if state.frequency:
@@ -248,7 +244,7 @@ def _announce(subject, old_status, new_entries):
             _after_commit(signals.payment_recorded, LedgerEntry, entry=entry)
     if old_status == new_status:
         return
-    if isinstance(subject, Pledge):
+    if subject.recurring:
         if new_status == Pledge.Status.PAST_DUE:
             _after_commit(signals.renewal_failed, Pledge, pledge=subject)
         elif new_status == Pledge.Status.CANCELED:

@@ -195,7 +195,7 @@ def thanks(request, reference):
         "frequency": subject.frequency,
         "amount_display": format_money(subject.amount_minor, subject.currency),
         "confirmed": confirmed,
-        "is_pledge": isinstance(subject, Pledge),
+        "is_pledge": subject.recurring,
         "contribution": subject,
     }
     return render(request, "support/thanks.html", context)

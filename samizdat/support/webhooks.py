@@ -166,10 +166,7 @@ def _apply(record):
         new_entries = ledger.append_facts(subject, event, facts)
         event.applied_at = timezone.now()
         event.outcome = ProviderEvent.Outcome.APPLIED
-        if isinstance(subject, Pledge):
-            event.pledge = subject
-        else:
-            event.contribution = subject
+        subject.attach(event)
         event.save(update_fields=["applied_at", "outcome", "pledge", "contribution"])
         ledger.refresh_state(subject, new_entries)
         link_supporter(subject, event)
@@ -205,7 +202,7 @@ def money_arrived(subject):
     """A verified payment is recorded for the gift or plan, or the provider started the
     plan: only then is the address given at checkout a supporter's (a plan that never
     started, a declined or abandoned checkout, leaves it where it is)."""
-    if isinstance(subject, Pledge) and subject.activated_at is not None:
+    if subject.has_started():
         return True
     return subject.ledger_entries.filter(kind=LedgerEntry.Kind.PAYMENT).exists()
 

@@ -20,11 +20,11 @@ def find_mismatches():
             state = derive_state(subject)
             if subject.status != state.status:
                 problems.append((subject, "status", subject.status, state.status))
-            if isinstance(subject, Pledge) and state.amount_minor and (
+            if subject.recurring and state.amount_minor and (
                     subject.amount_minor != state.amount_minor):
                 problems.append((subject, "amount_minor", subject.amount_minor,
                                  state.amount_minor))
-            if isinstance(subject, Pledge) and subject.amount_mismatch != state.mismatch:
+            if subject.recurring and subject.amount_mismatch != state.mismatch:
                 problems.append((subject, "amount_mismatch", subject.amount_mismatch,
                                  state.mismatch))
             # Money in another currency is expected on a subject flagged "amount differs"
