@@ -30,6 +30,7 @@ from .money import SUPPORTED_CURRENCIES, major_string, parse_amount
 from .providers.base import CheckoutUrls, get_provider
 
 __all__ = [
+    "FREQUENCY_ORDER",
     "AmountChoice",
     "amount_choice",
     "attempt_reference",

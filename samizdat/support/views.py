@@ -19,6 +19,7 @@ from wagtail.models import Site
 from . import throttle, webhooks
 from .actions.transfers import mark_transfer_received
 from .checkout import (
+    FREQUENCY_ORDER,
     amount_choice,
     available_methods,
     contribution_settings,
@@ -32,9 +33,6 @@ from .models.contributions import Frequency
 from .money import SUPPORTED_CURRENCIES, AmountError, format_money, major_string, parse_amount
 from .providers.base import ProviderError, get_provider
 from .providers.demo import DemoProvider
-
-FREQUENCY_ORDER = [Frequency.ONCE, Frequency.MONTHLY, Frequency.ANNUAL]
-
 
 
 def _is_verified_staff(user):

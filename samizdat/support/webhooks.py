@@ -1,5 +1,7 @@
 """Receive provider events: verify, record once by id, apply idempotently under a lock.
 
+An event's facts are read by its provider once, before it is stored, and kept
+with it (support/facts.py); applying reads those, never the payload again.
 Recording and applying are separate transactions: an event that cannot be
 applied yet (a renewal that arrives before the checkout that created its
 plan) is kept as "waiting" and applied when its plan or gift appears.
