@@ -7,9 +7,12 @@ class SupportConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the donor-key checks
+        from .providers.base import connect_local_receiver
         from .staff import connect_post_migrate
         from .tasks import connect_signals
+        from .webhooks import receive
 
+        connect_local_receiver(receive)
         connect_signals()
         connect_post_migrate(self)
         connect_provider_budget()

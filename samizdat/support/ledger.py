@@ -1,10 +1,11 @@
 """The ledger: append entries, derive every money state from entries and events, totals.
 
 State is never edited by hand: after each event `refresh_state` recomputes a
-contribution's or pledge's status from its ledger entries and its applied
-events (sorted by when the provider says they happened), so the same set of
-events gives the same state whatever order they arrived in. `check_ledger`
-runs the same derivation over everything and reports any difference.
+contribution's or pledge's status from its ledger entries and the facts stored
+with its applied events (sorted by when the provider says they happened), so the
+same set of events gives the same state whatever order they arrived in, and
+whatever the provider's code does with raw payloads today. `check_ledger` runs
+the same derivation over everything and reports any difference.
 """
 
 import logging
@@ -15,8 +16,8 @@ from django.db import transaction
 from django.db.models import Sum
 
 from . import events as signals
+from .facts import PLAN_STATUSES, readable_facts
 from .models import Contribution, LedgerEntry, Pledge, ProviderEvent
-from .providers.base import get_provider
 
 logger = logging.getLogger(__name__)
 
@@ -38,18 +39,6 @@ _PRIORITY = {
     "activated": 0, "payment": 1, "changed": 2, "status": 3, "payment_failed": 4,
     "declined": 5, "abandoned": 6, "canceled": 7,
 }
-_STRIPE_LIKE_STATUS = {
-    "active": Pledge.Status.ACTIVE,
-    "trialing": Pledge.Status.ACTIVE,
-    "past_due": Pledge.Status.PAST_DUE,
-    "unpaid": Pledge.Status.PAST_DUE,
-    "paused": Pledge.Status.PAUSED,
-    "canceled": Pledge.Status.CANCELED,
-    "incomplete_expired": Pledge.Status.CANCELED,
-    "incomplete": Pledge.Status.PENDING,
-}
-
-
 @dataclass
 class DerivedState:
     status: str
@@ -79,7 +68,6 @@ def append_facts(subject, event, facts):
     subject's row lock.
     """
     new_entries = []
-    is_pledge = isinstance(subject, Pledge)
     for fact in facts:
         if fact.kind not in LEDGER_KINDS or not fact.amount_minor:
             continue
@@ -101,10 +89,7 @@ def append_facts(subject, event, facts):
             source_ref=fact.source_ref or fact.payment_ref,
             occurred_at=event.occurred_at,
         )
-        if is_pledge:
-            entry.pledge = subject
-        else:
-            entry.contribution = subject
+        subject.attach(entry)
         entry.save()
         new_entries.append(entry)
     return new_entries
@@ -113,15 +98,8 @@ def append_facts(subject, event, facts):
 def _sorted_facts(subject):
     applied = subject.events.filter(outcome=ProviderEvent.Outcome.APPLIED)
     rows = []
-    from .webhooks import facts_of
-
-    for event in applied:
-        try:
-            provider = get_provider(event.provider)
-        except KeyError:
-            continue
-        facts = facts_of(provider, event)
-        for fact in facts:
+    for event in applied.only("pk", "provider", "event_id", "occurred_at", "facts"):
+        for fact in readable_facts(event):
             rows.append((event.occurred_at, _PRIORITY.get(fact.kind, 9), event.event_id, fact))
     rows.sort(key=lambda row: row[:3])
     return [(row[0], row[3]) for row in rows]
@@ -130,7 +108,7 @@ def _sorted_facts(subject):
 def derive_state(subject):
     """What the subject's status must be, given its ledger and applied events."""
     entries = list(subject.ledger_entries.all())
-    if isinstance(subject, Pledge):
+    if subject.recurring:
         return _derive_pledge(subject, entries)
     return _derive_contribution(subject, entries)
 
@@ -142,7 +120,7 @@ def payment_differs(subject, payments, amounts):
     the plan has had (`amounts`)."""
     if any(e.currency != subject.currency for e in payments):
         return True
-    if isinstance(subject, Pledge):
+    if subject.recurring:
         return any(e.amount_minor not in amounts for e in payments)
     return sum(e.amount_minor for e in payments) != subject.amount_minor
 
@@ -191,8 +169,8 @@ def _derive_pledge(pledge, entries):
         elif fact.kind == "payment_failed" and status in {Pledge.Status.PENDING,
                                                           Pledge.Status.ACTIVE}:
             status = Pledge.Status.PAST_DUE
-        elif fact.kind == "status" and fact.status in _STRIPE_LIKE_STATUS:
-            mapped = _STRIPE_LIKE_STATUS[fact.status]
+        elif fact.kind == "status" and fact.status in PLAN_STATUSES:
+            mapped = Pledge.Status(fact.status)
             if not (mapped == Pledge.Status.PENDING and status != Pledge.Status.PENDING):
                 status = mapped
         elif fact.kind == "canceled":
@@ -216,7 +194,7 @@ def refresh_state(subject, new_entries=()):
     state = derive_state(subject)
     subject.status = state.status
     fields = ["status", "updated_at"]
-    if isinstance(subject, Pledge):
+    if subject.recurring:
         if state.amount_minor:
             subject.amount_minor = state.amount_minor
         if state.frequency:
@@ -266,7 +244,7 @@ def _announce(subject, old_status, new_entries):
             _after_commit(signals.payment_recorded, LedgerEntry, entry=entry)
     if old_status == new_status:
         return
-    if isinstance(subject, Pledge):
+    if subject.recurring:
         if new_status == Pledge.Status.PAST_DUE:
             _after_commit(signals.renewal_failed, Pledge, pledge=subject)
         elif new_status == Pledge.Status.CANCELED:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from .facts import readable_facts
 from .ledger import INCOMING_KINDS, LEDGER_KINDS
 from .models import LedgerEntry, ProviderEvent, ReconciliationRun
 from .money import format_money
@@ -38,14 +39,12 @@ def _money(amount, currency):
 def event_movements(provider, since):
     """What a provider without records of its own says moved: the money facts of the
     events it sent since `since` (each payment, refund or dispute once, by its id)."""
-    from .webhooks import facts_of
-
     movements = {}
     records = ProviderEvent.objects.filter(
         provider=provider.identifier, occurred_at__gte=since,
     ).exclude(outcome=ProviderEvent.Outcome.IGNORED).order_by("occurred_at", "pk")
     for record in records.iterator():
-        for fact in facts_of(provider, record):
+        for fact in readable_facts(record):
             if fact.kind not in LEDGER_KINDS or not fact.amount_minor:
                 continue
             key = fact.provider_ref or record.event_id

@@ -17,6 +17,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import selfservice
+from .actions import ActionError
+from .actions.plans import cancel_plan, change_plan, pause_plan, resume_plan
 from .crypto import blind_index
 from .emails import supporter_language
 from .models.contributions import Frequency
@@ -162,20 +164,20 @@ def pledge_change(request, email_index, pk):
         if action == "change":
             form = ChangeForm(request.POST)
             if not form.is_valid():
-                raise selfservice.SelfServiceError(_("Enter an amount and a frequency."))
-            selfservice.change_pledge(
+                raise ActionError(_("Enter an amount and a frequency."))
+            change_plan(
                 pledge, form.cleaned_data["amount"], form.cleaned_data["frequency"]
             )
             messages.success(request, _("Your change was sent. It shows here once confirmed."))
         elif action == "pause":
-            selfservice.pause_pledge(pledge)
+            pause_plan(pledge)
             messages.success(request, _("Your contribution is being paused."))
         elif action == "resume":
-            selfservice.resume_pledge(pledge)
+            resume_plan(pledge)
             messages.success(request, _("Your contribution is being resumed."))
         else:
-            raise selfservice.SelfServiceError(_("Unknown action."))
-    except selfservice.SelfServiceError as exc:
+            raise ActionError(_("Unknown action."))
+    except ActionError as exc:
         messages.error(request, exc.message)
     return redirect("support:manage_account")
 
@@ -190,8 +192,8 @@ def pledge_cancel(request, email_index, pk):
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            selfservice.cancel_pledge(pledge, form.cleaned_data["reason"])
-        except selfservice.SelfServiceError as exc:
+            cancel_plan(pledge, form.cleaned_data["reason"])
+        except ActionError as exc:
             messages.error(request, exc.message)
         else:
             messages.success(

@@ -66,7 +66,7 @@ class TransferForm(forms.Form):
 
 def transfer_view(request, pk):
     """Confirm that a bank transfer arrived: a provider event, applied to the ledger."""
-    from .providers.bank_transfer import mark_received
+    from .actions.transfers import mark_transfer_received
 
     if not request.user.has_perm(TRANSFER_PERMISSION):
         raise PermissionDenied
@@ -92,7 +92,7 @@ def transfer_view(request, pk):
                 datetime.datetime.combine(received_on, datetime.time(12))
             )
         with transaction.atomic():
-            mark_received(
+            mark_transfer_received(
                 contribution,
                 amount_minor=form.cleaned_data["amount"],
                 received_at=received_at,

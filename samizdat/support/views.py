@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from wagtail.models import Site
 
 from . import throttle, webhooks
+from .actions.transfers import mark_transfer_received
 from .checkout import (
     FREQUENCY_ORDER,
     amount_choice,
@@ -171,6 +172,18 @@ def _subject_or_404(reference):
     return subject
 
 
+def _provider_or_404(subject, accepts):
+    """The subject's provider if `accepts(provider)`; a provider no longer configured,
+    or one of another kind, is a page that does not exist."""
+    try:
+        provider = get_provider(subject.provider)
+    except KeyError as exc:
+        raise Http404 from exc
+    if not accepts(provider):
+        raise Http404
+    return provider
+
+
 def thanks(request, reference):
     """Where the provider returns the reader. Reads state; never changes it."""
     subject = _subject_or_404(reference)
@@ -180,7 +193,7 @@ def thanks(request, reference):
         "frequency": subject.frequency,
         "amount_display": format_money(subject.amount_minor, subject.currency),
         "confirmed": confirmed,
-        "is_pledge": isinstance(subject, Pledge),
+        "is_pledge": subject.recurring,
         "contribution": subject,
     }
     return render(request, "support/thanks.html", context)
@@ -202,12 +215,7 @@ def cancel(request, reference):
 
 def bank_transfer(request, reference):
     subject = _subject_or_404(reference)
-    try:
-        provider = get_provider(subject.provider)
-    except KeyError as exc:
-        raise Http404 from exc
-    if not provider.manual:
-        raise Http404
+    _provider_or_404(subject, lambda provider: provider.manual)
     context = {
         "subject": subject,
         "options": _options(request),
@@ -219,12 +227,7 @@ def bank_transfer(request, reference):
 def demo_checkout(request, reference):
     """The demo provider's checkout: a simulation where nothing real is charged."""
     subject = _subject_or_404(reference)
-    try:
-        provider = get_provider(subject.provider)
-    except KeyError as exc:
-        raise Http404 from exc
-    if not isinstance(provider, DemoProvider):
-        raise Http404
+    provider = _provider_or_404(subject, lambda provider: isinstance(provider, DemoProvider))
     message = ""
     if request.method == "POST" and subject.status in {"pending", "failed"}:
         action = request.POST.get("action")
@@ -261,16 +264,15 @@ def webhook(request, alias):
 @staff_member_required
 def staff_transfer_received(request, reference):
     """Minimal staff action: confirm a bank transfer arrived (writes the ledger)."""
-    from .providers.bank_transfer import mark_received
-
     if not request.user.has_perm("support.change_contribution"):
         raise Http404
     subject = Contribution.objects.filter(reference=reference).first()
-    if subject is None or not get_provider(subject.provider).manual:
+    if subject is None:
         raise Http404
+    _provider_or_404(subject, lambda provider: provider.manual)
     done = False
     if request.method == "POST":
-        mark_received(subject, staff_user=request.user)
+        mark_transfer_received(subject, staff_user=request.user)
         subject.refresh_from_db()
         done = True
     return render(request, "support/staff_transfer.html", {
@@ -287,9 +289,7 @@ def staff_demo_renewal(request, reference):
     pledge = Pledge.objects.filter(reference=reference).first()
     if pledge is None:
         raise Http404
-    provider = get_provider(pledge.provider)
-    if not isinstance(provider, DemoProvider):
-        raise Http404
+    provider = _provider_or_404(pledge, lambda provider: isinstance(provider, DemoProvider))
     provider.simulate_renewal(pledge, fail=request.POST.get("outcome") == "fail")
     pledge.refresh_from_db()
     return HttpResponse(pledge.status, content_type="text/plain")

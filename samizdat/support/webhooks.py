@@ -1,5 +1,7 @@
 """Receive provider events: verify, record once by id, apply idempotently under a lock.
 
+An event's facts are read by its provider once, before it is stored, and kept
+with it (support/facts.py); applying reads those, never the payload again.
 Recording and applying are separate transactions: an event that cannot be
 applied yet (a renewal that arrives before the checkout that created its
 plan) is kept as "waiting" and applied when its plan or gift appears.
@@ -11,14 +13,20 @@ deliveries write the ledger once.
 import logging
 import time
 
-from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from . import ledger
 from .crypto import UNREADABLE_HELP, DonorKeyError, UnreadableEmail, seal_personal_data
+from .facts import dump_facts, readable_facts
 from .models import Contribution, LedgerEntry, Pledge, ProviderEvent, Supporter
-from .providers.base import InvalidEvent, check_facts, get_provider
+from .providers.base import (
+    MALFORMED,
+    InvalidEvent,
+    check_facts,
+    get_provider,
+    normalised_facts,
+)
 
 __all__ = ["apply_event", "apply_waiting", "link_supporter", "money_arrived", "receive",
            "record_event", "resolve_subject"]
@@ -26,22 +34,10 @@ __all__ = ["apply_event", "apply_waiting", "link_supporter", "money_arrived", "r
 logger = logging.getLogger(__name__)
 
 
-# What reading a provider's facts out of an event that is not what it claims can raise.
-MALFORMED = (InvalidEvent, AttributeError, TypeError, ValueError, KeyError, IndexError)
-
-
-def facts_of(provider, record):
-    """The facts of a stored event, or [] if they cannot be read (stored before checks)."""
-    try:
-        return check_facts(provider.facts(record.type, record.payload))
-    except MALFORMED:
-        logger.warning("unreadable %s event %s ignored", record.provider, record.event_id)
-        return []
-
-
-def _locking_enabled():
-    # Off only in the concurrency test's control, which shows the race it prevents.
-    return getattr(settings, "SAMIZDAT_SUPPORT_LOCK_EVENTS", True)
+def _locked(manager):
+    """The manager whose reads take the row lock (SELECT ... FOR UPDATE): what makes
+    duplicate or concurrent deliveries write the ledger once."""
+    return manager.select_for_update()
 
 
 def receive(alias, delivery):
@@ -57,13 +53,13 @@ def receive(alias, delivery):
     if not provider.handles(parsed.type):
         return 200, "ignored"
     try:
-        check_facts(provider.facts(parsed.type, parsed.payload))
+        facts = dump_facts(check_facts(provider.facts(parsed.type, parsed.payload)))
     except MALFORMED as exc:
         # Signed, but nothing a provider sends: refused before anything is stored.
         return 400, f"invalid event: {exc if isinstance(exc, InvalidEvent) else 'malformed'}"
     for attempt in range(5):
         try:
-            record, created = record_event(alias, parsed)
+            record, created = record_event(alias, parsed, facts)
             if record.applied_at is None:
                 apply_event(record)
             elif record.outcome == ProviderEvent.Outcome.APPLIED:
@@ -81,17 +77,20 @@ def receive(alias, delivery):
     return 503, "busy, retry later"
 
 
-def record_event(alias, parsed):
+def record_event(alias, parsed, facts=None):
     """Store a verified event once per (provider, id); returns (record, created).
 
-    Only the provider's allowlisted fields are kept, and personal values among them
-    are sealed (support/crypto.py)."""
+    Its facts are stored with it, read once by its provider (`facts`, when the caller
+    has read them already); only the provider's allowlisted fields of the payload are
+    kept, and personal values among them are sealed (support/crypto.py)."""
+    if facts is None:
+        facts = normalised_facts(alias, parsed.type, parsed.payload)
     payload = seal_personal_data(get_provider(alias).stored_payload(parsed.payload))
     try:
         with transaction.atomic():
             record = ProviderEvent.objects.create(
                 provider=alias, event_id=parsed.id, type=parsed.type,
-                payload=payload, occurred_at=parsed.occurred_at,
+                payload=payload, facts=facts, occurred_at=parsed.occurred_at,
             )
             return record, True
     except IntegrityError:
@@ -145,8 +144,7 @@ def apply_event(record, *, retry_waiting=True):
 def _apply(record):
     """(outcome, keys): the provider ids this application linked or paid under, by which
     events waiting for this subject can now find it."""
-    provider = get_provider(record.provider)
-    facts = facts_of(provider, record)
+    facts = readable_facts(record)
     if not facts:
         ProviderEvent.objects.filter(pk=record.pk).update(outcome=ProviderEvent.Outcome.IGNORED)
         return ProviderEvent.Outcome.IGNORED, set()
@@ -162,10 +160,7 @@ def _apply(record):
         if subject is None:
             return ProviderEvent.Outcome.WAITING, set()
     with transaction.atomic():
-        manager = type(subject).objects
-        if _locking_enabled():
-            manager = manager.select_for_update()
-        subject = manager.get(pk=subject.pk)
+        subject = _locked(type(subject).objects).get(pk=subject.pk)
         event = ProviderEvent.objects.get(pk=record.pk)
         if event.applied_at is not None:
             return event.outcome, set()
@@ -173,13 +168,10 @@ def _apply(record):
         new_entries = ledger.append_facts(subject, event, facts)
         event.applied_at = timezone.now()
         event.outcome = ProviderEvent.Outcome.APPLIED
-        if isinstance(subject, Pledge):
-            event.pledge = subject
-        else:
-            event.contribution = subject
+        subject.attach(event)
         event.save(update_fields=["applied_at", "outcome", "pledge", "contribution"])
         ledger.refresh_state(subject, new_entries)
-        link_supporter(subject, facts)
+        link_supporter(subject, event)
     keys = {getattr(subject, name) for name in linked}
     for entry in new_entries:
         if entry.kind == "payment":
@@ -212,15 +204,26 @@ def money_arrived(subject):
     """A verified payment is recorded for the gift or plan, or the provider started the
     plan: only then is the address given at checkout a supporter's (a plan that never
     started, a declined or abandoned checkout, leaves it where it is)."""
-    if isinstance(subject, Pledge) and subject.activated_at is not None:
+    if subject.has_started():
         return True
     return subject.ledger_entries.filter(kind=LedgerEntry.Kind.PAYMENT).exists()
 
 
-def link_supporter(subject, facts=()):
+def payer_email(record):
+    """The payer's address the provider reported in an event. It is read from the payload,
+    where it stays sealed (retention erases it there, key rotation re-encrypts it), and
+    is never stored with the facts."""
+    try:
+        facts = get_provider(record.provider).facts(record.type, record.payload)
+    except (KeyError, *MALFORMED):
+        return ""
+    return next((fact.email for fact in facts if fact.email), "")
+
+
+def link_supporter(subject, event=None):
     """Once money arrived, make the address a supporter's: the one typed at checkout, or
-    else the payer's address the provider reports. Called under the subject's row lock,
-    in the payment's transaction (the receipt, sent after commit, finds it)."""
+    else the payer's address the provider reports in `event`. Called under the subject's
+    row lock, in the payment's transaction (the receipt, sent after commit, finds it)."""
     if subject.supporter_id is not None or not money_arrived(subject):
         return None
     typed = subject.checkout_email
@@ -230,7 +233,7 @@ def link_supporter(subject, facts=()):
         logger.error("%s %s: the address given at checkout cannot be read: %s",
                      type(subject).__name__, subject.reference, UNREADABLE_HELP)
         typed = ""
-    email = (typed or next((f.email for f in facts if f.email), "") or "").strip()
+    email = (typed or (payer_email(event) if event is not None else "") or "").strip()
     if not email or isinstance(email, UnreadableEmail):
         return None
     try:
@@ -291,14 +294,13 @@ def apply_waiting(alias):
 def _retry_waiting(alias, keys):
     """Apply the waiting events that refer to one of `keys`, the ids an event just linked
     or paid under; and, in turn, those waiting for what they link."""
-    provider = get_provider(alias)
     for _round in range(5):
         waiting = ProviderEvent.objects.filter(
             provider=alias, outcome=ProviderEvent.Outcome.WAITING, applied_at__isnull=True,
-        ).order_by("occurred_at", "pk").only("pk", "provider", "event_id", "type", "payload")
+        ).order_by("occurred_at", "pk").only("pk", "provider", "event_id", "type", "facts")
         woken = set()
         for record in waiting.iterator():
-            if _fact_keys(facts_of(provider, record)) & keys:
+            if _fact_keys(readable_facts(record)) & keys:
                 woken |= _apply(record)[1]
         if not woken:
             return

@@ -21,7 +21,6 @@ STRIPE_WEBHOOK_SECRET = "whsec_test_samizdat"
 @pytest.fixture(autouse=True)
 def _providers(settings):
     settings.SAMIZDAT_PAYMENT_PROVIDERS = dict(DEMO_PROVIDERS)
-    settings.SAMIZDAT_SUPPORT_LOCK_EVENTS = True
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.db.models.signals import pre_save
 
+from samizdat.support import webhooks
 from samizdat.support.models import Contribution, LedgerEntry, ProviderEvent
 from samizdat.support.webhooks import receive
 
@@ -78,8 +79,9 @@ def test_concurrent_duplicate_deliveries_write_one_ledger_entry(demo, make_contr
     assert Contribution.objects.get(pk=contribution.pk).status == "paid"
 
 
-def test_control_without_the_lock_the_race_writes_duplicates(settings, demo, make_contribution):
-    settings.SAMIZDAT_SUPPORT_LOCK_EVENTS = False
+def test_control_without_the_lock_the_race_writes_duplicates(monkeypatch, demo,
+                                                             make_contribution):
+    monkeypatch.setattr(webhooks, "_locked", lambda manager: manager)
     # Already linked to its payment, so nothing updates the row before the ledger write.
     contribution = make_contribution(payment_ref="pay_race")
     _deliver_concurrently(demo, contribution)

@@ -15,8 +15,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from samizdat.support.actions.transfers import mark_transfer_received
 from samizdat.support.models import Contribution, ProviderEvent
-from samizdat.support.providers.bank_transfer import mark_received
 
 from .test_stripe_checkout import _deliver, _event, _session
 
@@ -39,7 +39,7 @@ def test_a_bank_transfer_paid_in_week_three_still_finds_its_gift(stripe_events, 
     call_command("apply_retention", verbosity=0)
     assert not Contribution.objects.filter(pk=abandoned_card.pk).exists()
     assert Contribution.objects.filter(pk=transfer.pk).exists()
-    mark_received(transfer)  # staff saw the money arrive
+    mark_transfer_received(transfer)  # staff saw the money arrive
     transfer.refresh_from_db()
     assert transfer.status == "paid"
 

@@ -53,12 +53,14 @@ def test_no_message_is_filled_with_an_address():
 
 
 def test_self_service_errors_shown_as_messages_are_constant_texts():
-    """`messages.error(request, exc.message)` shows a SelfServiceError: each one raised is a
+    """`messages.error(request, exc.message)` shows an ActionError: each one raised is a
     translated constant or a provider's message, never built from the supporter's data."""
-    tree = ast.parse((ROOT / "support" / "selfservice.py").read_text())
-    raised = [node.exc for node in ast.walk(tree) if isinstance(node, ast.Raise)
-              and isinstance(node.exc, ast.Call) and getattr(node.exc.func, "id", "")
-              == "SelfServiceError"]
+    raised = []
+    for path in sorted((ROOT / "support" / "actions").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        raised += [node.exc for node in ast.walk(tree) if isinstance(node, ast.Raise)
+                   and isinstance(node.exc, ast.Call) and getattr(node.exc.func, "id", "")
+                   == "ActionError"]
     assert raised
     for call in raised:
         argument = call.args[0]

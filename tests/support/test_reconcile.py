@@ -10,8 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from samizdat.support.actions.transfers import mark_transfer_received
 from samizdat.support.models import LedgerEntry, ProviderEvent, ReconciliationRun
-from samizdat.support.providers.bank_transfer import mark_received
 
 from .conftest import STRIPE_WEBHOOK_SECRET
 from .test_stripe_checkout import _deliver as _deliver_stripe
@@ -37,7 +37,7 @@ def test_demo_and_bank_transfer_that_agree_with_the_ledger_reconcile_clean(
     gift = make_contribution()
     _deliver_demo(client, demo, _paid_event(demo, gift))
     demo.refund(gift, amount_minor=500)
-    mark_received(make_contribution(provider="bank_transfer"))
+    mark_transfer_received(make_contribution(provider="bank_transfer"))
     out, error = _reconcile()
     assert error is None, out
     assert "demo: 2 movement(s)" in out and "bank_transfer: 1 movement(s)" in out

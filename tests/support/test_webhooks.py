@@ -113,10 +113,10 @@ def test_renewal_before_creation_waits_then_applies(client, demo, make_pledge):
 
 
 def test_ledger_entries_refuse_update_and_delete(demo, make_contribution):
-    from samizdat.support.providers.bank_transfer import mark_received
+    from samizdat.support.actions.transfers import mark_transfer_received
 
     contribution = make_contribution(provider="bank_transfer")
-    mark_received(contribution)
+    mark_transfer_received(contribution)
     entry = LedgerEntry.objects.get()
     entry.amount_minor = 1
     with pytest.raises(TypeError):

@@ -70,12 +70,12 @@ def test_a_declined_or_abandoned_checkout_leaves_no_supporter(client, action):
 
 
 def test_a_bank_transfer_makes_a_supporter_only_when_staff_see_the_money(client):
-    from samizdat.support.providers.bank_transfer import mark_received
+    from samizdat.support.actions.transfers import mark_transfer_received
 
     _start(client, "transfer@example.org", method="bank_transfer")
     assert Supporter.objects.count() == 0
     gift = Contribution.objects.get()
-    mark_received(gift)
+    mark_transfer_received(gift)
     gift.refresh_from_db()
     assert gift.status == "paid"
     assert gift.supporter.email == "transfer@example.org"

@@ -13,6 +13,7 @@ from ..crypto import EncryptedEmailField, UnreadableEmail, blind_index
 
 __all__ = [
     "Contribution",
+    "GiftOrPlan",
     "Frequency",
     "LedgerEntry",
     "LedgerEntryQuerySet",
@@ -137,7 +138,42 @@ class CheckoutEmail(models.Model):
         return self.checkout_email or ""
 
 
-class Contribution(CheckoutEmail):
+class GiftOrPlan(CheckoutEmail):
+    """What a one-off gift and a recurring plan share: who, how much, through whom, from
+    which appeal. Provider events move either the same way (support/webhooks.py)."""
+
+    reference = models.CharField(_("reference"), max_length=24, unique=True, default=new_reference)
+    provider = models.CharField(_("payment method"), max_length=40)
+    currency = models.CharField(_("currency"), max_length=3)
+    checkout_ref = models.CharField(
+        _("checkout reference"), max_length=255, blank=True, db_index=True
+    )
+    customer_ref = models.CharField(_("customer reference"), max_length=255, blank=True)
+    appeal = models.CharField(_("appeal"), max_length=64, blank=True)
+    variant = models.CharField(_("variant"), max_length=64, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    # The field by which an event or a ledger entry points to this kind of subject.
+    subject_field = ""
+    recurring = False
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    def attach(self, row):
+        """Point a ProviderEvent or LedgerEntry to this gift or plan."""
+        setattr(row, self.subject_field, self)
+
+    def has_started(self):
+        """A plan the provider started counts as money arrived before its first payment
+        (support/webhooks.money_arrived); a one-off gift starts only with its payment."""
+        return False
+
+
+class Contribution(GiftOrPlan):
     """A one-off gift. Starts pending; provider events move it."""
 
     class Status(models.TextChoices):
@@ -150,35 +186,23 @@ class Contribution(CheckoutEmail):
         # Money arrived, but not the amount or currency asked for: staff must look.
         MISMATCH = "mismatch", _("Amount differs")
 
-    reference = models.CharField(_("reference"), max_length=24, unique=True, default=new_reference)
     supporter = models.ForeignKey(
         Supporter, verbose_name=_("supporter"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="contributions",
     )
-    provider = models.CharField(_("payment method"), max_length=40)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     amount_minor = models.PositiveBigIntegerField(_("amount (minor units)"))
-    currency = models.CharField(_("currency"), max_length=3)
-    checkout_ref = models.CharField(
-        _("checkout reference"), max_length=255, blank=True, db_index=True
-    )
-    customer_ref = models.CharField(_("customer reference"), max_length=255, blank=True)
     payment_ref = models.CharField(
         _("payment reference"), max_length=255, blank=True, db_index=True
     )
-    appeal = models.CharField(_("appeal"), max_length=64, blank=True)
-    variant = models.CharField(_("variant"), max_length=64, blank=True)
-    language = models.CharField(_("language"), max_length=8, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
 
     frequency = Frequency.ONCE
+    subject_field = "contribution"
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(GiftOrPlan.Meta):
         verbose_name = _("contribution")
         verbose_name_plural = _("contributions")
 
@@ -186,7 +210,7 @@ class Contribution(CheckoutEmail):
         return f"{self.reference} {self.amount_minor} {self.currency} ({self.status})"
 
 
-class Pledge(CheckoutEmail):
+class Pledge(GiftOrPlan):
     """A recurring plan (monthly or annual). Starts pending; provider events move it."""
 
     class Status(models.TextChoices):
@@ -196,17 +220,14 @@ class Pledge(CheckoutEmail):
         PAUSED = "paused", _("Paused")
         CANCELED = "canceled", _("Canceled")
 
-    reference = models.CharField(_("reference"), max_length=24, unique=True, default=new_reference)
     supporter = models.ForeignKey(
         Supporter, verbose_name=_("supporter"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="pledges",
     )
-    provider = models.CharField(_("payment method"), max_length=40)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     amount_minor = models.PositiveBigIntegerField(_("amount per period (minor units)"))
-    currency = models.CharField(_("currency"), max_length=3)
     frequency = models.CharField(
         _("frequency"), max_length=10,
         choices=[
@@ -214,16 +235,9 @@ class Pledge(CheckoutEmail):
             (Frequency.ANNUAL, Frequency.ANNUAL.label),
         ],
     )
-    checkout_ref = models.CharField(
-        _("checkout reference"), max_length=255, blank=True, db_index=True
-    )
-    customer_ref = models.CharField(_("customer reference"), max_length=255, blank=True)
     subscription_ref = models.CharField(
         _("subscription reference"), max_length=255, blank=True, db_index=True
     )
-    appeal = models.CharField(_("appeal"), max_length=64, blank=True)
-    variant = models.CharField(_("variant"), max_length=64, blank=True)
-    language = models.CharField(_("language"), max_length=8, blank=True)
     cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
     # What the reader asked for at checkout; amount_minor follows the provider's plan.
     asked_amount_minor = models.PositiveBigIntegerField(
@@ -233,19 +247,22 @@ class Pledge(CheckoutEmail):
     amount_mismatch = models.BooleanField(
         _("payment differs from plan"), default=False, db_index=True
     )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
     activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
     canceled_at = models.DateTimeField(_("canceled"), null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    subject_field = "pledge"
+    recurring = True
+
+    class Meta(GiftOrPlan.Meta):
         verbose_name = _("pledge")
         verbose_name_plural = _("pledges")
 
     def __str__(self):
         amount = f"{self.amount_minor} {self.currency}/{self.frequency}"
         return f"{self.reference} {amount} ({self.status})"
+
+    def has_started(self):
+        return self.activated_at is not None
 
     def save(self, *args, **kwargs):
         if self.asked_amount_minor is None and self.amount_minor:
@@ -269,6 +286,9 @@ class ProviderEvent(models.Model):
     event_id = models.CharField(_("event id"), max_length=255)
     type = models.CharField(_("type"), max_length=100)
     payload = models.JSONField(_("payload"))
+    # What the event means, normalised once when it was recorded (support/facts.py):
+    # {"version": 1, "facts": [...]}, or {"version": 1, "error": why they could not be read}.
+    facts = models.JSONField(_("facts"), null=True, blank=True, editable=False)
     occurred_at = models.DateTimeField(_("occurred"))
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
     applied_at = models.DateTimeField(_("applied"), null=True, blank=True)

@@ -7,9 +7,11 @@ BasePaymentProvider but with its split kept and its size not:
   reader to. It never moves money.
 - `verify_event` checks a delivery's signature and parses it; anything
   unverified raises InvalidEvent and is answered 400.
-- `facts` turns a verified event's payload into provider-neutral Facts, which
-  support/webhooks.py applies to the ledger under a row lock. Providers never
-  write money state themselves.
+- `facts` turns a verified event's payload into provider-neutral Facts
+  (support/facts.py), in the neutral vocabulary: a provider maps its own words
+  (Stripe's "trialing", "unpaid") to those. They are stored with the event when
+  it is recorded; support/webhooks.py applies them to the ledger under a row
+  lock. Providers never write money state themselves.
 - `cancel_recurring` / `change_recurring` / `pause_recurring` ask the
   provider to change a plan; the provider's own event then changes our state.
 
@@ -20,17 +22,21 @@ URLs and stored on every contribution.
 """
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.datastructures import CaseInsensitiveMapping
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from ..facts import Fact, InvalidEvent, check_facts, dump_error, dump_facts
+
 __all__ = [
     "CheckoutUrls",
+    "Delivery",
     "Fact",
     "InvalidEvent",
     "Movement",
@@ -40,23 +46,21 @@ __all__ = [
     "ProviderTimeout",
     "all_providers",
     "check_facts",
+    "connect_local_receiver",
+    "deliver_locally",
     "event_id_and_type",
     "event_time",
     "get_provider",
     "keep_fields",
     "minor_units",
+    "normalised_facts",
     "parse_event_body",
     "provider_timeout",
 ]
 
-# More than any real gift in minor units (ten billion dollars); a bigger one is malformed.
-MAX_AMOUNT_MINOR = 10**12
 MAX_JSON_DEPTH = 64
-MONEY_FACTS = {"payment", "refund", "dispute", "reinstated", "fee"}
-
-
-class InvalidEvent(Exception):
-    """A delivery that failed verification or parsing: answered 400, nothing stored."""
+# What reading facts out of an event that is not what it claims can raise.
+MALFORMED = (InvalidEvent, AttributeError, TypeError, ValueError, KeyError, IndexError)
 
 
 class ProviderError(Exception):
@@ -150,32 +154,6 @@ def minor_units(value):
     return value
 
 
-def check_facts(facts):
-    """Refuse facts no real event yields: references that are not short strings, an amount
-    out of range, a money fact without an amount or with a currency that does not exist."""
-    from ..money import is_known_currency
-
-    for fact in facts:
-        texts = [getattr(fact, name) for name in (
-            "reference", "subscription_ref", "payment_ref", "customer_ref", "source_ref",
-            "provider_ref", "status", "frequency", "email", "currency")]
-        if not isinstance(fact.links, dict):
-            raise InvalidEvent("bad links")
-        for value in texts + list(fact.links.values()):
-            if not isinstance(value, str) or len(value) > 255:
-                raise InvalidEvent("a reference is not a short string")
-        if type(fact.amount_minor) is not int or not 0 <= fact.amount_minor <= MAX_AMOUNT_MINOR:
-            raise InvalidEvent("amount out of range")
-        if fact.kind in MONEY_FACTS:
-            if not fact.amount_minor or not fact.currency:
-                raise InvalidEvent("a payment without an amount or a currency")
-            if not is_known_currency(fact.currency.upper()):
-                raise InvalidEvent("unknown currency")
-        if len(fact.email) > 254:
-            raise InvalidEvent("e-mail too long")
-    return facts
-
-
 SCALARS = (str, int, float, bool, type(None))
 
 
@@ -212,42 +190,21 @@ class CheckoutUrls:
     cancel: str
 
 
+class Delivery:
+    """A delivery as `verify_event` reads it, whether it came over HTTP or from this site:
+    the body and the headers (looked up in any letter case, as on a request)."""
+
+    def __init__(self, body, headers):
+        self.body = body
+        self.headers = CaseInsensitiveMapping(headers)
+
+
 @dataclass(frozen=True)
 class ParsedEvent:
     id: str
     type: str
     payload: dict
     occurred_at: datetime
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One provider-neutral consequence of an event.
-
-    kind: "activated" | "payment" | "payment_failed" | "refund" | "dispute" | "reinstated"
-          | "fee" | "declined" | "abandoned" | "status" | "canceled" | "changed"
-          | "processing" (a delayed payment announced, its money not arrived yet)
-    cumulative: the amount is a running total for the payment `source_ref` (Stripe's
-    `amount_refunded`); the ledger records only the part it does not hold yet.
-    The target is found by the first key that matches: our `reference`, then
-    the provider's subscription, payment or customer reference, then a
-    `source_ref` already on a ledger payment (refunds and disputes).
-    """
-
-    kind: str
-    reference: str = ""
-    subscription_ref: str = ""
-    payment_ref: str = ""
-    customer_ref: str = ""
-    source_ref: str = ""
-    amount_minor: int = 0
-    currency: str = ""
-    provider_ref: str = ""
-    status: str = ""
-    frequency: str = ""
-    email: str = ""
-    links: dict = field(default_factory=dict)
-    cumulative: bool = False
 
 
 @dataclass(frozen=True)
@@ -328,12 +285,6 @@ class PaymentProvider:
         overrides this with an allowlist (see keep_fields)."""
         return payload
 
-    def apply(self, record):
-        """Apply a stored ProviderEvent through the ledger (idempotent)."""
-        from ..webhooks import apply_event
-
-        return apply_event(record)
-
     # Recurring plans -----------------------------------------------------
     def cancel_recurring(self, pledge, reason=""):
         raise NotImplementedError
@@ -366,6 +317,38 @@ def get_provider(alias):
 
 def all_providers():
     return [get_provider(alias) for alias in settings.SAMIZDAT_PAYMENT_PROVIDERS]
+
+
+def normalised_facts(alias, event_type, payload):
+    """What is stored with an event: its facts in neutral words, read once by its provider
+    (support/facts.py), or why they could not be read."""
+    try:
+        provider = get_provider(alias)
+    except KeyError:
+        return dump_error(f"provider {alias!r} is not configured")
+    try:
+        return dump_facts(check_facts(provider.facts(event_type, payload)))
+    except MALFORMED as exc:
+        # The exception's type only: its text could quote a personal value of the payload.
+        return dump_error(exc if isinstance(exc, InvalidEvent) else type(exc).__name__)
+
+
+_local_receivers = []
+
+
+def connect_local_receiver(receive):
+    """Where deliveries this site makes itself go: support/webhooks.py's `receive`, the
+    function a provider's HTTP request reaches too. Connected by the app's ready()
+    (providers sit below webhooks in the import order and never import it)."""
+    _local_receivers[:] = [receive]
+
+
+def deliver_locally(alias, delivery):
+    """Hand a delivery to `receive` in this process; returns the HTTP status it answers."""
+    if not _local_receivers:
+        raise ImproperlyConfigured("no local receiver: is samizdat.support installed?")
+    status, _text = _local_receivers[0](alias, delivery)
+    return status
 
 
 def _reset(**kwargs):

@@ -1,9 +1,10 @@
 """The demo provider: a checkout page served by Samizdat itself, plainly a simulation.
 
 The reader can pay, be declined or abandon. Each choice becomes an
-HMAC-signed event delivered to the same webhook path a real provider uses
-(/support/webhooks/<alias>/), so the demo exercises the same verification,
-recording and ledger code as Stripe. Staff and tests can simulate a renewal
+HMAC-signed event handed to `webhooks.receive`, the function a real provider's
+request to /support/webhooks/<alias>/ reaches (or, with DELIVERY "http",
+posted to that URL), so the demo exercises the same verification, recording
+and ledger code as Stripe. Staff and tests can simulate a renewal
 or a failed renewal of a monthly or annual plan.
 """
 
@@ -14,18 +15,19 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest
-from django.urls import resolve, reverse
+from django.urls import reverse
 from django.utils import translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from . import signing
 from .base import (
+    Delivery,
     Fact,
     InvalidEvent,
     ParsedEvent,
     PaymentProvider,
+    deliver_locally,
     event_id_and_type,
     event_time,
     minor_units,
@@ -195,11 +197,12 @@ class DemoProvider(PaymentProvider):
         return body, {SIGNATURE_HEADER: signing.sign(body, self.secret)}
 
     def deliver(self, event_type, data, event_id=None):
-        """Sign an event and post it to our own webhook path; returns the HTTP status."""
+        """Sign an event and hand it to the webhook receiver, in this process or (DELIVERY
+        "http") over HTTP as a real provider does; returns the HTTP status."""
         refuse_in_production()
         body, headers = self.signed(self.build_event(event_type, data, event_id=event_id))
-        path = reverse("support_root:webhook", args=[self.identifier])
         if self.options.get("DELIVERY") == "http":
+            path = reverse("support_root:webhook", args=[self.identifier])
             request = urllib.request.Request(
                 settings.SITE_URL + path, data=body, method="POST",
                 headers={"Content-Type": "application/json", **headers},
@@ -207,16 +210,7 @@ class DemoProvider(PaymentProvider):
             timeout = provider_timeout()
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
                 return response.status
-        request = HttpRequest()
-        request.method = "POST"
-        request.path = request.path_info = path
-        request.META = {
-            "CONTENT_TYPE": "application/json", "REMOTE_ADDR": "127.0.0.1",
-            "HTTP_" + SIGNATURE_HEADER.upper().replace("-", "_"): headers[SIGNATURE_HEADER],
-        }
-        request._body = body
-        match = resolve(path)
-        return match.func(request, *match.args, **match.kwargs).status_code
+        return deliver_locally(self.identifier, Delivery(body, headers))
 
     def verify_event(self, request):
         if not demo_payments_allowed():

@@ -33,11 +33,24 @@ from .base import (
 )
 from .deadline_http import DeadlineHTTPClient, provider_error
 
-__all__ = ["HANDLED_EVENTS", "StripeProvider"]
+__all__ = ["HANDLED_EVENTS", "PLAN_STATUS", "StripeProvider"]
 
 REFERENCE_KEY = "samizdat_reference"
 INTERVALS = {"monthly": "month", "annual": "year"}
 FREQUENCIES = {"month": "monthly", "year": "annual"}
+
+# Stripe's subscription states in the neutral words of a plan (support/facts.py). A state
+# with no word here is "": the event's amount and interval still count, the state not.
+PLAN_STATUS = {
+    "active": "active",
+    "trialing": "active",
+    "past_due": "past_due",
+    "unpaid": "past_due",
+    "paused": "paused",
+    "canceled": "canceled",
+    "incomplete_expired": "canceled",
+    "incomplete": "pending",
+}
 
 HANDLED_EVENTS = {
     "checkout.session.completed",
@@ -88,10 +101,13 @@ STORED_EVENT_FIELDS = {
 
 
 def _id(value):
-    """An expandable field: an id string, an embedded object, or nothing."""
+    """An expandable field: an id string, an embedded object, or nothing; anything else
+    (a list, a number) is not what Stripe sends."""
     if isinstance(value, dict):
         return value.get("id", "")
-    return value or ""
+    if value is None or isinstance(value, str):
+        return value or ""
+    raise InvalidEvent("an id is neither a string nor an object")
 
 
 class StripeProvider(PaymentProvider):
@@ -354,11 +370,15 @@ class StripeProvider(PaymentProvider):
         items = ((subscription.get("items") or {}).get("data") or [{}])
         item = items[0] if items else {}
         price = item.get("price") or item.get("plan") or subscription.get("plan") or {}
-        amount = minor_units(price.get("unit_amount") or price.get("amount"))
+        amount = price.get("unit_amount")
+        amount = minor_units(price.get("amount") if amount is None else amount)
         interval = (price.get("recurring") or {}).get("interval") or price.get("interval") or ""
         status = subscription.get("status", "")
+        if not isinstance(status, str) or len(status) > 255:
+            raise InvalidEvent("a status is not a short string")
         if status == "active" and subscription.get("pause_collection"):
             status = "paused"
+        status = PLAN_STATUS.get(status, "")
         reference = (subscription.get("metadata") or {}).get(REFERENCE_KEY, "")
         return [Fact("status", reference=reference,
                      subscription_ref=subscription.get("id", ""), status=status,

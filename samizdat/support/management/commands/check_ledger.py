@@ -6,6 +6,7 @@ Exits 1 when anything disagrees, so cron, CI or run_periodic's log can alert on 
 from django.core.management.base import BaseCommand, CommandError
 
 from samizdat.support.crypto import UNREADABLE_HELP, UnreadableEmail
+from samizdat.support.facts import UnreadableFacts, load_facts
 from samizdat.support.ledger import derive_state, totals
 from samizdat.support.models import Contribution, LedgerEntry, Pledge, ProviderEvent, Supporter
 from samizdat.support.money import format_money
@@ -19,11 +20,11 @@ def find_mismatches():
             state = derive_state(subject)
             if subject.status != state.status:
                 problems.append((subject, "status", subject.status, state.status))
-            if isinstance(subject, Pledge) and state.amount_minor and (
+            if subject.recurring and state.amount_minor and (
                     subject.amount_minor != state.amount_minor):
                 problems.append((subject, "amount_minor", subject.amount_minor,
                                  state.amount_minor))
-            if isinstance(subject, Pledge) and subject.amount_mismatch != state.mismatch:
+            if subject.recurring and subject.amount_mismatch != state.mismatch:
                 problems.append((subject, "amount_mismatch", subject.amount_mismatch,
                                  state.mismatch))
             # Money in another currency is expected on a subject flagged "amount differs"
@@ -38,6 +39,18 @@ def find_mismatches():
     if unapplied:
         problems.append((None, "events", "applied", f"{unapplied} without applied_at"))
     return problems
+
+
+def unreadable_events():
+    """[(event, reason)] for every stored event whose facts cannot be read: it counts for
+    nothing in any state, which an operator must know rather than guess."""
+    found = []
+    for event in ProviderEvent.objects.only("pk", "provider", "event_id", "facts").iterator():
+        try:
+            load_facts(event.facts)
+        except UnreadableFacts as exc:
+            found.append((event, str(exc)))
+    return found
 
 
 class Command(BaseCommand):
@@ -56,6 +69,12 @@ class Command(BaseCommand):
             # Not a ledger problem (amounts never depend on the keys), but said plainly.
             self.stderr.write(f"WARNING {unreadable} donor address(es) cannot be read: "
                               f"{UNREADABLE_HELP}")
+        unreadable_facts = unreadable_events()
+        for event, reason in unreadable_facts[:20]:
+            self.stderr.write(f"WARNING event {event.provider}:{event.event_id}: its facts "
+                              f"cannot be read ({reason}); it counts for nothing")
+        if len(unreadable_facts) > 20:
+            self.stderr.write(f"WARNING … and {len(unreadable_facts) - 20} more such events")
         net = totals()
         summary = ", ".join(format_money(v, c, "en") for c, v in sorted(net.items())) or "nothing"
         self.stdout.write(
