@@ -33,7 +33,7 @@ def check_public_csp(app_configs=None, **kwargs):
     for source in _host_sources(directives):
         errors.append(Error(
             f"CONTENT_SECURITY_POLICY allows another host or scheme: {source}.",
-            hint="Reader pages must load nothing from other hosts (DESIGN.md).",
+            hint="Reader pages must load nothing from other hosts: no CDN, font or analytics.",
             id="samizdat_security.E002",
         ))
     if "'unsafe-inline'" in [str(s) for s in directives.get("script-src") or ()]:
