@@ -7,29 +7,35 @@ the registry, so they never import the apps that hold the rows (the way
 `contrib.sitemaps` asks each Sitemap for its items).
 """
 
+from abc import ABC, abstractmethod
+
 __all__ = ["PersonalData", "handlers", "register"]
 
 _handlers = {}
 
 
-class PersonalData:
-    """What one app keeps under an e-mail address's blind index."""
+class PersonalData(ABC):
+    """What one app keeps under an e-mail address's blind index. An app's handler that
+    leaves out export, count or erase cannot be made, so no data is silently kept."""
 
     #: Key of the rows in a donor's data export (docs/privacy.md).
     name = ""
     #: Key of the row count on the "delete my data" confirmation.
     summary_name = ""
 
+    @abstractmethod
     def export(self, email_index):
         """JSON-ready rows held under the address, in a stable order."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def count(self, email_index):
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def erase(self, email_index):
         """Delete or blank the rows; called inside the erasure's transaction."""
-        raise NotImplementedError
+        ...
 
     def encrypted_fields(self):
         """[(model, field)] of the columns holding encrypted addresses, for key rotation."""
