@@ -15,9 +15,12 @@ loopback that accepts every request and then sends its answer one byte every
   each timing its answer.
 
 Reports, per worker class, the webhooks' and the form's latency (median, p95,
-max) and statuses. Results: bench/results/slow_provider.json.
+max) and statuses. A class may name the app's per-process cap on waiting
+provider calls after a colon (SAMIZDAT_PROVIDER_CONCURRENCY; `gthread:0` is
+no cap, plain `gthread` the default of 2). Results: bench/results/slow_provider.json.
 
-    .venv/bin/python bench/slow_provider.py [--round 40] [--readers 8] [--classes sync,gthread]
+    .venv/bin/python bench/slow_provider.py [--round 40] [--readers 8]
+        [--classes sync,gthread,gthread:0]
 """
 
 import argparse
@@ -129,7 +132,9 @@ def summary(log):
             "max_s": round(times[-1], 3), "statuses": statuses}
 
 
-def run_class(worker_class, threads, args, api):
+def run_class(spec, args, api):
+    worker_class, _, concurrency = spec.partition(":")
+    threads = args.threads if worker_class == "gthread" else 1
     pg, redis = PrivatePostgres(), PrivateRedis()
     pg.start()
     redis.start()
@@ -137,6 +142,8 @@ def run_class(worker_class, threads, args, api):
     env = dict(BENCH_ENV, STRIPE_SECRET_KEY="sk_test_bench", STRIPE_API_BASE=api.url,
                SAMIZDAT_DEMO_PAYMENTS="1", GUNICORN_WORKER_CLASS=worker_class,
                GUNICORN_THREADS=str(threads))
+    if concurrency:
+        env["SAMIZDAT_PROVIDER_CONCURRENCY"] = concurrency
     stack = smoke_stack.start(ports=ports, database="samizdat_slow_provider",
                               postgres_url=pg.url, redis_url=redis.url, extra_env=env)
     try:
@@ -157,6 +164,7 @@ def run_class(worker_class, threads, args, api):
             worker.join(120)
         verified = webhook_feed.verify(stack, events[:len(hooks)])
         return {"worker_class": worker_class, "threads": threads,
+                "provider_concurrency": int(concurrency) if concurrency else "default (2)",
                 "continue_presses": summary(readers), "webhooks": summary(hooks),
                 "form_page": summary(forms),
                 "webhooks_applied_once": verified.get("exactly_once")}
@@ -170,13 +178,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--round", type=int, default=40)
     parser.add_argument("--readers", type=int, default=8)
-    parser.add_argument("--classes", default="sync,gthread")
+    parser.add_argument("--classes", default="sync,gthread,gthread:0")
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     args = parser.parse_args()
     api = TricklingAPI()
     try:
-        rounds = [run_class(name, args.threads if name == "gthread" else 1, args, api)
-                  for name in args.classes.split(",")]
+        rounds = [run_class(spec, args, api) for spec in args.classes.split(",")]
     finally:
         api.close()
     record = {"when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),

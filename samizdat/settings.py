@@ -400,6 +400,9 @@ SAMIZDAT_PAYMENT_PROVIDERS = {
 SAMIZDAT_PROVIDER_TIMEOUT = float(os.environ.get("SAMIZDAT_PROVIDER_TIMEOUT", "10"))
 SAMIZDAT_PROVIDER_REQUEST_SECONDS = float(
     os.environ.get("SAMIZDAT_PROVIDER_REQUEST_SECONDS", "20"))
+# At most this many provider calls wait at once in one app process (0: no limit); the
+# donor beyond them gets the "slow" page, so webhooks and readers keep free workers.
+SAMIZDAT_PROVIDER_CONCURRENCY = int(os.environ.get("SAMIZDAT_PROVIDER_CONCURRENCY", "2"))
 SAMIZDAT_PROVIDER_RETRIES = int(os.environ.get("SAMIZDAT_PROVIDER_RETRIES", "1"))
 # Checkout starts allowed per (count, seconds), per client address (kept only
 # as a keyed hash in the cache), per e-mail and for the whole site; the

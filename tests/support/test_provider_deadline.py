@@ -189,3 +189,37 @@ def test_a_connection_close_answer_whose_body_comes_late_is_read_whole(settings,
     finally:
         server.close()
     assert subscription["status"] == "canceled"
+
+
+@pytest.mark.parametrize("trickling_stripe", ["body"], indirect=True)
+@pytest.mark.parametrize("limit", [1, 0])
+def test_a_donor_beyond_the_process_provider_slots_gets_the_slow_answer_at_once(
+        trickling_stripe, settings, make_pledge, limit):
+    """With one call already hanging on the provider and SAMIZDAT_PROVIDER_CONCURRENCY=1,
+    the next call does not take a worker thread for the whole timeout: it is refused
+    after the short slot wait, without reaching the provider. With no limit (0) it
+    reaches the provider and hangs like the first (the control)."""
+    from samizdat.support.providers import deadline_http
+
+    settings.SAMIZDAT_PROVIDER_TIMEOUT = 4.5
+    settings.SAMIZDAT_PROVIDER_CONCURRENCY = limit
+    pledge = make_pledge(provider="stripe", subscription_ref="sub_1")
+    provider = get_provider("stripe")
+    first = threading.Thread(target=lambda: pytest.raises(
+        ProviderTimeout, provider.cancel_recurring, pledge), daemon=True)
+    first.start()
+    while trickling_stripe.requests < 1:
+        time.sleep(0.02)
+
+    began = time.monotonic()
+    with pytest.raises(ProviderTimeout):
+        provider.cancel_recurring(pledge)
+    took = time.monotonic() - began
+    first.join(10)
+
+    if limit:
+        assert took < deadline_http.SLOT_WAIT + 1, f"the second donor waited {took:.1f} s"
+        assert trickling_stripe.requests == 1
+    else:
+        assert took > deadline_http.SLOT_WAIT + 1
+        assert trickling_stripe.requests >= 2

@@ -9,6 +9,12 @@ call began, and never later than SAMIZDAT_PROVIDER_REQUEST_SECONDS after the
 web request began (a plan change makes three calls; together they still end
 well inside gunicorn's timeout).
 
+At most SAMIZDAT_PROVIDER_CONCURRENCY calls wait on the provider at once in one
+process (default 2); a donor beyond them gets the "slow" page after
+SLOT_WAIT seconds instead of a worker thread, so webhooks and readers never
+queue behind hung checkouts (with gunicorn's gthread workers, 4 threads each,
+half the threads of every process stay free).
+
 Standard library HTTP (http.client), one connection per call. An HTTPS proxy
 from the environment (HTTPS_PROXY, NO_PROXY) is used as the SDK's default
 client would.
@@ -30,6 +36,18 @@ from requests.structures import CaseInsensitiveDict  # the SDK depends on reques
 from .base import ProviderError, ProviderTimeout
 
 _request = threading.local()  # when the current web request's provider budget ends
+SLOT_WAIT = 2.0  # seconds a call waits for one of the process's provider slots
+_slots_lock = threading.Lock()
+_slots = {}  # {limit: BoundedSemaphore}, one per process (threads share it)
+
+
+def _provider_slots():
+    """The process's semaphore for SAMIZDAT_PROVIDER_CONCURRENCY calls, or None (no limit)."""
+    limit = int(getattr(settings, "SAMIZDAT_PROVIDER_CONCURRENCY", 2))
+    if limit <= 0:
+        return None
+    with _slots_lock:
+        return _slots.setdefault(limit, threading.BoundedSemaphore(limit))
 
 
 class DeadlineExceeded(stripe.APIConnectionError):
@@ -129,11 +147,20 @@ class DeadlineHTTPClient(stripe.HTTPClient):
     def _within_deadline(self, call, *args, **kwargs):
         deadline = time.monotonic() + self.timeout
         ends = getattr(_request, "ends", None)
-        self._thread_local.deadline = min(deadline, ends) if ends else deadline
+        deadline = min(deadline, ends) if ends else deadline
+        slots = _provider_slots()
+        if slots is not None and not slots.acquire(
+                timeout=max(0.0, min(SLOT_WAIT, deadline - time.monotonic()))):
+            raise DeadlineExceeded(
+                "Too many calls are already waiting for the payment provider.",
+                should_retry=False)
+        self._thread_local.deadline = deadline
         try:
             return call(*args, **kwargs)
         finally:
             self._thread_local.deadline = None
+            if slots is not None:
+                slots.release()
 
     def _deadline(self):
         deadline = getattr(self._thread_local, "deadline", None)
