@@ -27,6 +27,7 @@ import argparse
 import datetime
 import http.client
 import json
+import secrets
 import socket
 import ssl
 import statistics
@@ -140,6 +141,8 @@ def run_class(spec, args, api):
     redis.start()
     ports = smoke_stack.Ports(*(free_port() for _ in range(5)))
     env = dict(BENCH_ENV, STRIPE_SECRET_KEY="sk_test_bench", STRIPE_API_BASE=api.url,
+               # production refuses Stripe without a real webhook secret (E017)
+               STRIPE_WEBHOOK_SECRET="whsec_" + secrets.token_hex(24),
                SAMIZDAT_DEMO_PAYMENTS="1", GUNICORN_WORKER_CLASS=worker_class,
                GUNICORN_THREADS=str(threads))
     if concurrency:
