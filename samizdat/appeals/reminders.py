@@ -13,34 +13,33 @@ import smtplib
 logger = logging.getLogger(__name__)
 
 
-def ics_escape(value):
-    return (
-        str(value).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-        .replace("\r", "").replace("\n", "\\n")
-    )
+def reminder_ics(on_date, summary, url, host, today=None, variant=""):
+    """An RFC 5545 calendar with one all-day event on `on_date` (icalendar folds long lines
+    at 75 octets and escapes text).
 
+    The UID names the day, the variant (how many days, which language) and the host, so
+    the six files of one day differ from each other while each stays the same for every
+    reader who downloads it that day (one published event, and cacheable); the browser
+    version gives each reader an event of their own (appeals.js).
+    """
+    from icalendar import Calendar, Event
 
-def reminder_ics(on_date, summary, url, host, today=None):
-    """An RFC 5545 calendar with one all-day event on `on_date`."""
     today = today or datetime.date.today()
-    day = on_date.strftime("%Y%m%d")
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Samizdat//Appeals//EN",
-        "CALSCALE:GREGORIAN",
-        "BEGIN:VEVENT",
-        f"UID:reminder-{day}@{ics_escape(host)}",
-        f"DTSTAMP:{today.strftime('%Y%m%d')}T000000Z",
-        f"DTSTART;VALUE=DATE:{day}",
-        f"DTEND;VALUE=DATE:{(on_date + datetime.timedelta(days=1)).strftime('%Y%m%d')}",
-        f"SUMMARY:{ics_escape(summary)}",
-        f"DESCRIPTION:{ics_escape(url)}",
-        f"URL:{ics_escape(url)}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "\r\n".join(lines) + "\r\n"
+    calendar = Calendar()
+    calendar.add("prodid", "-//Samizdat//Appeals//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    event = Event()
+    suffix = f"-{variant}" if variant else ""
+    event.add("uid", f"reminder-{on_date:%Y%m%d}{suffix}@{host}")
+    event.add("dtstamp", datetime.datetime.combine(today, datetime.time(), datetime.UTC))
+    event.add("dtstart", on_date)
+    event.add("dtend", on_date + datetime.timedelta(days=1))
+    event.add("summary", summary)
+    event.add("description", url)
+    event.add("url", url)
+    calendar.add_component(event)
+    return calendar.to_ical().decode()
 
 
 def create_email_reminder(email, days, language, today=None):

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -88,6 +88,7 @@ def reminder_calendar(request, days):
         url,
         urlsplit(settings.SITE_URL).hostname or "localhost",
         today=today,
+        variant=f"{days}d-{translation.get_language() or settings.LANGUAGE_CODE}",
     )
     response = HttpResponse(text, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="reminder.ics"'

@@ -96,6 +96,12 @@ def test_remind_me_later_hides_the_letter_until_the_period_is_over(page, site, d
     calendar = open(info.value.path(), encoding="utf-8").read()
     assert "DTSTART;VALUE=DATE:20261202" in calendar
     assert "SUMMARY:Support The Northern Ledger" in calendar
+    # RFC 5545 as a calendar program reads it: lines of at most 75 octets, a UID
+    # of this reader's own (not one per day shared by everyone).
+    assert all(len(line.encode()) <= 75 for line in calendar.splitlines())
+    event = __import__("icalendar").Calendar.from_ical(calendar).walk("VEVENT")[0]
+    assert str(event["DTSTART"].dt) == "2026-12-02"
+    assert "20261202" not in str(event["UID"])
     page.reload()
     assert shown(page, "letter") is None and shown(page, "banner") is None
     later(page, 29)

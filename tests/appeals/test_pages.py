@@ -265,3 +265,25 @@ def test_a_placeholder_inside_a_link_keeps_the_markup_whole(client, demo_site, m
     assert "<" not in href and "{goal}" not in href and "span" not in href
     assert href.startswith("https://news.example.org/goal?target=") and "&m=" in href
     assert parser.spans_in_links == 1  # the figure in the link's text is still refreshable
+
+
+@pytest.mark.django_db
+def test_reminder_calendars_follow_rfc_5545_with_one_uid_per_file(client, demo_site):
+    """Each of the day's files (30 or 90 days, each language) has a UID of its own, every
+    line is at most 75 octets even for a long outlet name, and icalendar reads it back."""
+    import icalendar
+
+    from samizdat.news.models import OutletSettings
+
+    name = "Независимая газета «Северный вестник», " * 2
+    OutletSettings.objects.update(name=name)
+    calendars = {path: client.get(path).content for path in (
+        "/appeals/remind-me-in-30-days.ics", "/appeals/remind-me-in-90-days.ics",
+        "/ru/appeals/remind-me-in-30-days.ics", "/ru/appeals/remind-me-in-90-days.ics")}
+    uids = set()
+    for path, body in calendars.items():
+        assert all(len(line) <= 75 for line in body.split(b"\r\n")), path
+        event = icalendar.Calendar.from_ical(body).walk("VEVENT")[0]
+        uids.add(str(event["UID"]))
+        assert name.strip() in str(event["SUMMARY"])  # unfolded whole, comma and all
+    assert len(uids) == len(calendars)

@@ -1,5 +1,4 @@
-/* Samizdat appeals: every ask is in the page; pick what to show from state kept
-   in this browser only (docs/appeals.md). Runs in <head>, before first paint. */
+/* Samizdat appeals (docs/appeals.md): state in this browser only; runs before first paint. */
 (() => {
   "use strict";
   const D = document, H = D.documentElement, KEY = "samizdat.appeals", DAY = 864e5, now = Date.now();
@@ -23,7 +22,6 @@
     for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
     return (h >>> 0) / 4294967296;
   };
-
   // Forget what has expired.
   for (const id in st.a || {}) {
     const e = st.a[id];
@@ -34,21 +32,19 @@
   if (st.z <= now) delete st.z;
   if (st.p <= now) delete st.p;
   if (st.r && (!cfg.countArticles || st.r.m !== month())) delete st.r;
-
   const reasons = (a) => {
     const r = [], e = (st.a || {})[a.id] || {}, s = e.s || [];
     const n = s.filter((t) => t > now - a.perDays * DAY).length;
-    if (a.start && now < a.start) r.push("schedule not started");
-    if (a.end && now >= a.end) r.push("schedule ended");
+    if (a.start && now < a.start) r.push("early");
+    if (a.end && now >= a.end) r.push("ended");
     if (a.hideSupporters && st.p > now) r.push("supporter");
-    if (st.z > now) r.push("remind me later");
-    if (e.c === a.version) r.push("closed this version");
-    if (a.maxViews && n >= a.maxViews) r.push(`seen ${n} times in ${a.perDays} days`);
-    if (a.minDays && s.length && s[s.length - 1] > now - a.minDays * DAY) r.push(`seen within ${a.minDays} days`);
-    if (!a.variants.some((v) => v[1] > 0)) r.push("no weighted variant");
+    if (st.z > now) r.push("later");
+    if (e.c === a.version) r.push("closed");
+    if (a.maxViews && n >= a.maxViews) r.push(["views", n, a.perDays]);
+    if (a.minDays && s.length && s[s.length - 1] > now - a.minDays * DAY) r.push(["recent", a.minDays]);
+    if (!a.variants.some((v) => v[1] > 0)) r.push("weights");
     return r;
   };
-
   // A reader keeps a variant: one random number, hashed per appeal.
   const variant = (a) => {
     if (preview && preview.id === a.id && a.variants.some((v) => v[0] === preview.variant)) return preview.variant;
@@ -59,22 +55,20 @@
     for (const v of vs) { u -= v[1]; if (u < 0) return v[0]; }
     return vs[vs.length - 1][0];
   };
-
   // One appeal per placement: the highest priority that passes every filter.
   if (preview) cfg.appeals.forEach((a) => { if (a.id === preview.id) preview.placement = a.placement; });
   cfg.appeals.slice().sort((x, y) => y.priority - x.priority || x.id - y.id).forEach((a) => {
     const r = reasons(a), p = a.placement;
     if (preview && preview.id === a.id) {
-      why[a.id] = r.map((x) => "(ignored in preview) " + x);
+      why[a.id] = r.map((x) => ["ignored", x]);
       pick[p] = {a, key: variant(a)};
       return;
     }
-    if (preview && preview.placement === p) r.push("previewing another");
-    else if (pick[p]) r.push("a higher priority one shows");
+    if (preview && preview.placement === p) r.push("other");
+    else if (pick[p]) r.push("outranked");
     why[a.id] = r;
     if (!r.length) pick[p] = {a, key: variant(a)};
   });
-
   // Reveal the chosen appeals as the parser adds them, before any paint.
   const mark = (el) => {
     const p = pick[el.dataset.placement];
@@ -86,15 +80,13 @@
   const mo = window.MutationObserver && new MutationObserver((list) => list.forEach((m) =>
     m.addedNodes.forEach((n) => { if (n.nodeType === 1 && n.dataset.appeal) mark(n); })));
   if (mo) mo.observe(H, {childList: true, subtree: true});
-
   // Anonymous counts: appeal, variant and kind only; no cookie, no referrer.
   const send = (a, key, kind) => {
     if (off || preview || !cfg.counter) return;
     try {
       fetch(cfg.counter, {
         method: "POST", credentials: "omit", referrerPolicy: "no-referrer", keepalive: true,
-        headers: {"Content-Type": "application/x-www-form-urlencoded"},
-        body: new URLSearchParams({appeal: a, variant: key, kind}).toString()
+        body: new URLSearchParams({appeal: a, variant: key, kind})
       }).then((r) => { if (!r.ok) off = true; }, () => { off = true; });
     } catch { off = true; }
   };
@@ -104,16 +96,19 @@
     const io = new IntersectionObserver((es) => es.some((e) => e.isIntersecting) && (io.disconnect(), fn()));
     io.observe(el);
   };
-
-  const ics = (date, summary, url) => {
+  const ics = (date, summary, url) => {  // RFC 5545: the reader's own UID, 75-octet lines
     const d = (t) => new Date(t).toISOString().slice(0, 10).replace(/-/g, "");
-    const esc = (s) => String(s).replace(/([\\;,])/g, "\\$1");
+    const esc = (s) => String(s).replace(/([\\;,])/g, "\\$1"), te = new TextEncoder();
+    const uid = crypto.randomUUID?.() || now + Math.random(), fold = (l) => {
+      let o = "", n = 0;
+      for (const c of l) { const k = te.encode(c).length; if (n + k > 75) o += "\r\n ", n = 1; o += c; n += k; }
+      return o;
+    };
     return ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Samizdat//Appeals//EN", "BEGIN:VEVENT",
-      `UID:reminder-${d(date)}@${location.hostname || "mirror"}`, `DTSTAMP:${d(now)}T000000Z`,
+      `UID:reminder-${uid}@${location.hostname || "mirror"}`, `DTSTAMP:${d(now)}T000000Z`,
       `DTSTART;VALUE=DATE:${d(date)}`, `DTEND;VALUE=DATE:${d(date + DAY)}`, "SUMMARY:" + esc(summary),
-      "URL:" + esc(url), "END:VEVENT", "END:VCALENDAR", ""].join("\r\n");
+      "URL:" + esc(url), "END:VEVENT", "END:VCALENDAR", ""].map(fold).join("\r\n");
   };
-
   const remind = (a, key, el) => {
     const until = now + a.remindDays * DAY, done = q("[data-ap-reminded]", el);
     st.z = until; save(); send(a.id, key, "remind");
@@ -122,15 +117,12 @@
     const link = q("[data-ap-ics]", done), t = q("[data-ap-remind-date]", done);
     const form = q("form", el), day = new Date(until);
     t.textContent = day.toLocaleDateString(H.lang || undefined, {dateStyle: "long"});
-    t.setAttribute("datetime", day.toISOString().slice(0, 10));
+    t.dateTime = day.toISOString().slice(0, 10);
     const url = form ? form.action : location.origin + "/";
     link.href = URL.createObjectURL(new Blob([ics(until, link.dataset.apIcsSummary, url)], {type: "text/calendar"}));
     q("[data-ap-body]", el).hidden = true;
-    done.hidden = false;
-    done.tabIndex = -1;
-    done.focus();
+    done.hidden = false; done.tabIndex = -1; done.focus();
   };
-
   // The letter's widget: amounts follow the frequency; "other" replaces them.
   const widget = (form, submitted) => {
     const box = q("[data-ap-amounts]", form), other = q("[data-ap-other]", form);
@@ -150,7 +142,7 @@
         });
         if (other && f.minimum) other.min = f.minimum;
       }
-      if (t.name !== "amount" || t.type === "radio") { if (other) other.value = ""; }
+      if (other && (t.name !== "amount" || t.type === "radio")) other.value = "";
     });
     if (other) other.addEventListener("input", () => { if (other.value) radios().forEach((r) => { r.checked = false; }); });
     form.addEventListener("submit", () => {
@@ -160,7 +152,6 @@
     });
     addEventListener("pageshow", () => { if (other) other.disabled = false; });
   };
-
   const wire = (el) => {
     mark(el);
     if (!el.classList.contains("ap-on")) return;
@@ -186,7 +177,6 @@
       save(); send(a.id, key, "view");
     });
   };
-
   const ready = () => {
     if (mo) mo.disconnect();
     $$("[data-appeal]").forEach(wire);
