@@ -6,9 +6,13 @@ class NewsConfig(AppConfig):
     label = "news"
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from .roles import ensure_newsroom_roles
         from .signal_handlers import register_signal_handlers
 
         register_signal_handlers()
+        post_migrate.connect(ensure_newsroom_roles, dispatch_uid="samizdat-newsroom-roles")
 
     def load_demo(self, articles=0):
         """The demo newsroom, and `articles` generated stories (core's load_demo)."""

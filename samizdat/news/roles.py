@@ -89,6 +89,22 @@ def ensure_groups(root_page=None):
     return groups
 
 
+def ensure_newsroom_roles(sender=None, app_config=None, using="default", **kwargs):
+    """post_migrate: a new install gets Reporter, Editor and Admin and the "Editor
+    approval" workflow on its root page (Wagtail's default groups and workflow are
+    retired by news migration 0006). Runs once every app has its permissions, and only
+    while the Editor group is missing, so staff's later changes are left alone."""
+    from django.apps import apps
+
+    if app_config is not None and app_config is not list(apps.get_app_configs())[-1]:
+        return
+    if Group.objects.using(using).filter(name=EDITOR).exists():
+        return
+    ensure_locales()
+    groups = ensure_groups()
+    ensure_review_workflow([Page.get_first_root_node()], groups[EDITOR])
+
+
 def ensure_review_workflow(pages, editors):
     """'Editor approval': reporters submit, an editor approves and publishes."""
     task, _created = GroupApprovalTask.objects.get_or_create(name="Editor approval")

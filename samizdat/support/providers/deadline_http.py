@@ -10,10 +10,10 @@ web request began (a plan change makes three calls; together they still end
 well inside gunicorn's timeout).
 
 At most SAMIZDAT_PROVIDER_CONCURRENCY calls wait on the provider at once in one
-process (default 2); a donor beyond them gets the "slow" page after
-SLOT_WAIT seconds instead of a worker thread, so webhooks and readers never
-queue behind hung checkouts (with gunicorn's gthread workers, 4 threads each,
-half the threads of every process stay free).
+process (default 2); a donor beyond them gets the "slow" page at once (after
+SLOT_WAIT, 0.2 s) instead of holding a worker thread for the whole timeout, so
+webhooks and readers never queue behind hung checkouts (with gunicorn's gthread
+workers, 4 threads each, half the threads of every process stay free).
 
 Standard library HTTP (http.client), one connection per call. An HTTPS proxy
 from the environment (HTTPS_PROXY, NO_PROXY) is used as the SDK's default
@@ -36,7 +36,7 @@ from requests.structures import CaseInsensitiveDict  # the SDK depends on reques
 from .base import ProviderError, ProviderTimeout
 
 _request = threading.local()  # when the current web request's provider budget ends
-SLOT_WAIT = 2.0  # seconds a call waits for one of the process's provider slots
+SLOT_WAIT = 0.2  # seconds a call waits for one of the process's provider slots
 _slots_lock = threading.Lock()
 _slots = {}  # {limit: BoundedSemaphore}, one per process (threads share it)
 
