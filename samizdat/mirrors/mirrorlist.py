@@ -65,7 +65,7 @@ def mirrors_document():
     alternatives = [
         {
             "proto": mirror.proto,
-            "type": "mirror",
+            "type": mirror.list_type,
             "created_at": _iso(mirror.created_at),
             "updated_at": _iso(mirror.updated_at),
             "url": mirror.url,

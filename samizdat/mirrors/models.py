@@ -149,9 +149,14 @@ class Mirror(models.Model):
 
     @property
     def proto(self):
-        """The protocol name in the Bypass Censorship list format."""
+        """The protocol in the Bypass Censorship list format: "tor" for an onion, else the
+        URL's scheme (an IPFS gateway is "https", so the extension offers it as a mirror)."""
         if self.kind == self.Kind.ONION:
             return "tor"
-        if self.kind == self.Kind.IPFS:
-            return "ipfs"
         return urlsplit(self.url).scheme or "https"
+
+    @property
+    def list_type(self):
+        """The `type` in that format: the extension offers onions as "tor"/"eotk" only
+        (its popup filters on them), IPFS copies are "ipfs", web mirrors "mirror"."""
+        return {self.Kind.ONION: "eotk", self.Kind.IPFS: "ipfs"}.get(self.kind, "mirror")

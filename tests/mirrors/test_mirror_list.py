@@ -101,3 +101,22 @@ def test_onion_location_header_only_when_an_onion_address_is_set(client, demo_si
     settings.SAMIZDAT_ONION_URL = "http://" + "c" * 56 + ".onion"
     assert client.get("/news/")["Onion-Location"] == settings.SAMIZDAT_ONION_URL + "/news/"
     assert "Onion-Location" not in client.get("/mirrors.json")
+
+
+def test_the_list_names_onions_and_ipfs_copies_as_the_extension_selects_them(client, settings):
+    """The Bypass Censorship extension offers as bridges only alternatives whose `type` is
+    "tor" or "eotk", and as mirrors those whose `proto` is "https" (its popup's filters)."""
+    settings.SITE_URL = "https://news.example.org"
+    Mirror.objects.create(url="https://m1.example.org/", kind="https")
+    Mirror.objects.create(url=ONION + "/", kind="onion")
+    gateway = ("https://gateway.example.org/ipfs/"
+               "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/")
+    Mirror.objects.create(url=gateway, kind="ipfs")
+    alternatives = client.get("/mirrors.json").json()["sites"][0]["available_alternatives"]
+    by_url = {a["url"]: (a["proto"], a["type"]) for a in alternatives}
+    assert by_url == {"https://m1.example.org/": ("https", "mirror"),
+                      ONION + "/": ("tor", "eotk"), gateway: ("https", "ipfs")}
+    bridges = [a["url"] for a in alternatives if a["type"] in ("tor", "eotk")]
+    proxies = [a["url"] for a in alternatives if a["proto"] == "https"]
+    assert bridges == [ONION + "/"]
+    assert set(proxies) == {"https://m1.example.org/", gateway}
