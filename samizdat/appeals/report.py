@@ -34,6 +34,18 @@ def _major(minor, currency):
     return (Decimal(minor) / (10**digits)).quantize(Decimal(1).scaleb(-digits))
 
 
+def _shown(amount, currency):
+    """Money as the rest of the admin shows it ("$755.00", "755,00 €"), in the staff
+    member's language."""
+    from babel.numbers import format_currency
+    from django.utils.translation import get_language
+
+    try:
+        return format_currency(amount, currency, locale=(get_language() or "en").replace("-", "_"))
+    except ValueError:
+        return format_currency(amount, currency, locale="en")
+
+
 def appeal_results(appeals=None, since=None, gifts="ledger"):
     """[{appeal, variants: [...], verdict}] for every appeal, newest first.
 
@@ -61,12 +73,14 @@ def appeal_results(appeals=None, since=None, gifts="ledger"):
             else:
                 conversions = totals[(appeal.pk, variant.key, EventKind.CONVERSION)]
                 revenue = {}
-            money = [
-                {"currency": cur, "amount": _major(minor, cur),
-                 "per_1000_views": (_major(minor, cur) * 1000 / views).quantize(Decimal("0.01"))
-                 if views else None}
-                for cur, minor in sorted(revenue.items())
-            ]
+            money = []
+            for cur, minor in sorted(revenue.items()):
+                per_1000 = ((_major(minor, cur) * 1000 / views).quantize(Decimal("0.01"))
+                            if views else None)
+                money.append({"currency": cur, "amount": _major(minor, cur),
+                              "shown": _shown(_major(minor, cur), cur),
+                              "per_1000_views": per_1000,
+                              "per_1000_shown": _shown(per_1000, cur) if views else None})
             rows.append({
                 "key": variant.key,
                 "weight": variant.weight,

@@ -46,6 +46,8 @@ def test_demo_gift_is_attributed_to_its_appeal_and_variant(client, ab_banner,
     assert [(m["currency"], str(m["amount"]), str(m["per_1000_views"])) for m in b["revenue"]] == [
         ("USD", "25.00", "125.00")]
     assert (a["conversions"], a["revenue"]) == (0, [])
+    # Staff read money as everywhere else in the admin, not "25.00 USD".
+    assert [(m["shown"], m["per_1000_shown"]) for m in b["revenue"]] == [("$25.00", "$125.00")]
 
 
 @pytest.mark.django_db
