@@ -61,7 +61,8 @@ def main():
             created = contribution_count(stack) - before
             records.append({
                 "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-                "set_up": "nginx TLS micro-cache 10 s -> 2 gunicorn (2 sync workers each) "
+                "set_up": "nginx TLS micro-cache 10 s -> 2 gunicorn (2 "
+                + os.environ.get("GUNICORN_WORKER_CLASS", "gthread") + " workers each) "
                           "+ db_worker, PostgreSQL, Redis; production settings",
                 "reader_urls": len(urls),
                 "cpus": os.cpu_count(),

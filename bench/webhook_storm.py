@@ -9,7 +9,7 @@ production set-up, end in the ledger that the ordered, unique sequence gives.
    event once, in the order it happened, through the webhook code in one process; the
    canonical dump (every ledger entry, statuses, amounts, event outcomes) and check_ledger.
 3. Storm: the production set-up of `make prod-smoke` (deploy/smoke_stack.py: nginx with
-   TLS -> two gunicorn processes with 2 sync workers each -> PostgreSQL and Redis, a
+   TLS -> two gunicorn processes with 2 workers each -> PostgreSQL and Redis, a
    db_worker) on free loopback ports and its own database; the events plus 30 % duplicates,
    shuffled, POSTed by --threads threads through nginx, each signed at send time; a
    non-2xx answer is retried with a growing pause, as a provider would.
@@ -218,8 +218,9 @@ def main():
         reference_rate = (before["per_second"] + after["per_second"]) / 2
         record = {
             "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "set_up": "nginx TLS -> 2 gunicorn (2 sync workers each) + db_worker, PostgreSQL, "
-                      "Redis; production settings",
+            "set_up": "nginx TLS -> 2 gunicorn (2 "
+                      + os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+                      + " workers each) + db_worker, PostgreSQL, Redis; production settings",
             "cpus": os.cpu_count(),
             "load_average_before": os.getloadavg()[0],
             "events": len(events), "subjects": len(subjects), "deliveries": len(items),
