@@ -98,11 +98,12 @@ def ensure_newsroom_roles(sender=None, app_config=None, using="default", **kwarg
 
     if app_config is not None and app_config is not list(apps.get_app_configs())[-1]:
         return
-    if Group.objects.using(using).filter(name=EDITOR).exists():
-        return
+    root = Page.get_first_root_node()
+    if root is None or Group.objects.using(using).filter(name=EDITOR).exists():
+        return  # no tree yet (a test database's flush), or already set up
     ensure_locales()
-    groups = ensure_groups()
-    ensure_review_workflow([Page.get_first_root_node()], groups[EDITOR])
+    groups = ensure_groups(root)
+    ensure_review_workflow([root], groups[EDITOR])
 
 
 def ensure_review_workflow(pages, editors):
