@@ -50,7 +50,7 @@ def test_banner_appears_as_a_labelled_region_with_support_us(page, site, demo_ap
     page.goto(site + ARTICLE)
     banner = demo_appeals["Demo banner: ad-free costs"]
     assert shown(page, "banner")[0] == banner.pk
-    region = page.get_by_role("region", name="A message from The Northern Ledger", exact=True)
+    region = page.get_by_role("region", name="Support The Northern Ledger: banner", exact=True)
     assert region.is_visible()
     assert region.get_by_role("link", name="Support us").is_visible()
     assert region.get_by_role("button", name="Close this message").is_visible()
