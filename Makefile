@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install messages makemessages lint bench
+.PHONY: demo test install messages makemessages lint bench validators
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,14 @@ demo: messages
 JOBS ?= auto
 test: messages
 	$(BIN)/pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
+
+# The Nu Html Checker and axe-core for tests/validation (npm; vnu also needs Java:
+# apt-get install default-jre-headless). Without them those tests are skipped.
+validators: .ci/validators/node_modules/.installed
+
+.ci/validators/node_modules/.installed: .ci/validators/package.json .ci/validators/package-lock.json
+	cd .ci/validators && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
 
 lint: install
 	$(BIN)/ruff check .
