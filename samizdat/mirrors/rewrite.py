@@ -364,7 +364,11 @@ def mirror_note(site_url, donation_origin, onion):
                 ) % {"host": donation_host}
             elif onion:
                 text += " " + gettext("Contributions cannot be made on this copy.")
-        return f'<p class="mirror-note wrap">{html.escape(text)}</p>'
+            label = gettext("About this copy")
+        # A landmark of its own: it follows the footer, and content outside every
+        # landmark is lost to screen-reader users who move by landmark (axe "region").
+        return (f'<aside class="mirror-note wrap" aria-label="{html.escape(label)}">'
+                f'<p>{html.escape(text)}</p></aside>')
 
     return render
 
