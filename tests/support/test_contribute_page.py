@@ -169,3 +169,20 @@ def test_a_bad_typed_amount_is_refused_even_with_a_preset_selected(client):
     assert response.status_code == 400
     assert "as a number" in response.content.decode()
     assert _nothing_stored()
+
+
+def test_bank_transfer_is_offered_only_once_bank_details_are_published(client):
+    from samizdat.support.checkout import contribution_settings
+
+    html = _post(client, frequency="once", amount="25", email="").content.decode()
+    assert 'value="demo"' in html and 'value="bank_transfer"' not in html
+    refused = _post(client, frequency="once", amount="25", email="", method="bank_transfer")
+    assert "not available" in refused.content.decode() and _nothing_stored()
+    options = contribution_settings()
+    options.bank_iban = "DE89 3704 0044 0532 0130 00"
+    options.save()
+    html = _post(client, frequency="once", amount="25", email="").content.decode()
+    assert 'value="bank_transfer"' in html
+    response = _post(client, frequency="once", amount="25", email="", method="bank_transfer")
+    assert response.status_code == 302
+    assert "DE89 3704" in client.get(response["Location"]).content.decode()
