@@ -87,6 +87,7 @@ def append_facts(subject, event, facts):
             provider=event.provider,
             provider_ref=fact.provider_ref,
             source_ref=fact.source_ref or fact.payment_ref,
+            frequency=str(getattr(subject, "frequency", "") or "once"),
             occurred_at=event.occurred_at,
         )
         subject.attach(entry)

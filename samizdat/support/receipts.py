@@ -55,8 +55,9 @@ def receipt_url(entry, language):
         return absolute_url(reverse("support:receipt", args=[receipt_token(entry)]))
 
 
-def kind_label(subject):
-    frequency = getattr(subject, "frequency", "once")
+def kind_label(subject, frequency=None):
+    """What a payment was for; `frequency` is the one the ledger entry kept."""
+    frequency = frequency or getattr(subject, "frequency", "once")
     return {
         "monthly": _("Monthly contribution"),
         "annual": _("Annual contribution"),
@@ -72,7 +73,7 @@ def receipt_context(entry, language=None):
             "number": f"{subject.reference}-{entry.pk}",
             "date": formats.date_format(entry.occurred_at, "DATE_FORMAT"),
             "amount": format_money(entry.amount_minor, entry.currency, language),
-            "kind": kind_label(subject),
+            "kind": kind_label(subject, entry.frequency),
             "reference": subject.reference,
             "email": subject.email,
             "url": receipt_url(entry, language),
