@@ -36,18 +36,23 @@ def receipt_token(entry):
 
 
 def entry_from_token(token):
-    """The ledger payment a receipt link points to, or None if forged or expired."""
+    """The ledger payment a receipt link points to, or None if forged, expired, or its
+    supporter's data was deleted since (erasure ends every e-mailed link)."""
     from .models import LedgerEntry
 
     try:
         entry_id = signing.loads(token, salt=RECEIPT_SALT, max_age=receipt_link_days() * 86400)
     except signing.BadSignature:
         return None
-    return (
+    entry = (
         LedgerEntry.objects.filter(pk=entry_id, kind=LedgerEntry.Kind.PAYMENT)
         .select_related("contribution__supporter", "pledge__supporter")
         .first()
     )
+    supporter = entry.subject.supporter if entry is not None else None
+    if supporter is not None and (supporter.forgotten_at or not supporter.email_index):
+        return None
+    return entry
 
 
 def receipt_url(entry, language):
