@@ -249,6 +249,8 @@ class Pledge(GiftOrPlan):
     )
     activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
     canceled_at = models.DateTimeField(_("canceled"), null=True, blank=True)
+    # When the current pause began (empty unless the plan is paused).
+    paused_at = models.DateTimeField(_("paused"), null=True, blank=True)
 
     subject_field = "pledge"
     recurring = True
