@@ -122,6 +122,9 @@ def public_figures(progress, display):
         "display": display,
         "percent": progress.percent,
     }
+    if progress.left_out:
+        # Gifts in a currency without a rate are not counted: the figures are a floor.
+        data["partial"] = True
     exponent = minor_exponent(progress.currency)
     goal_major = progress.goal_minor // 10**exponent
     raised_major = progress.raised_minor // 10**exponent

@@ -34,3 +34,22 @@ def test_staff_are_warned_where_they_set_the_goal(staff_client):
     assert "data-missing-rates" in html and "in GBP, which has no exchange rate" in html
     ExchangeRate.objects.create(goal=current_goal(), currency="GBP", rate="1.27")
     assert "data-missing-rates" not in admin_client.get(GOAL_URL, follow=True).content.decode()
+
+
+def test_public_progress_is_a_floor_while_a_currency_has_no_rate(demo, make_contribution):
+    from django.template.loader import render_to_string
+
+    from samizdat.support.goal_views import funding_data
+    from samizdat.support.templatetags.funding_tags import funding_progress
+
+    def label():
+        return render_to_string("support/goal/progress.html", funding_progress(funding_data()))
+
+    demo.complete(make_contribution(amount_minor=10000, currency="EUR"))
+    assert funding_data().get("partial") is True
+    assert "At least" in label()
+    apps.get_app_config("support").load_demo(articles=0)
+    from django.core.cache import cache
+
+    cache.clear()
+    assert "partial" not in funding_data() and "At least" not in label()
