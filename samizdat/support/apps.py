@@ -17,6 +17,14 @@ class SupportConfig(AppConfig):
         connect_post_migrate(self)
         connect_provider_budget()
 
+    def load_demo(self, articles=0):
+        """The demo goal counts gifts in every offered currency (illustrative rates)."""
+        from .goal import ensure_demo_rates
+
+        added = ensure_demo_rates()
+        return (f"Funding goal: demo exchange rates for {', '.join(added)}" if added
+                else "Funding goal: exchange rates already set")
+
 
 def connect_provider_budget():
     """Provider calls of one web request share one deadline (providers/deadline_http.py)."""

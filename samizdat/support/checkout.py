@@ -90,7 +90,8 @@ def amount_choice(options, currency, frequency):
 
 
 def available_methods(options, frequency=None):
-    """Providers the reader may choose: configured, enabled by staff, able to do `frequency`."""
+    """Providers the reader may choose: configured, enabled by staff, able to do `frequency`,
+    and able to complete with what the newsroom has published (bank details)."""
     from django.conf import settings
 
     configured = list(settings.SAMIZDAT_PAYMENT_PROVIDERS)
@@ -101,6 +102,8 @@ def available_methods(options, frequency=None):
         if not provider.is_configured():
             continue
         if frequency and not provider.supports(frequency):
+            continue
+        if not provider.can_complete(options):
             continue
         methods.append(provider)
     return methods

@@ -3,6 +3,7 @@
 import re
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .checkout import amount_choice, attempt_reference, available_methods
@@ -72,16 +73,19 @@ class ContributionForm(forms.Form):
         if not frequency or not currency:
             return data
         choice = amount_choice(self.options, currency, frequency)
-        raw = data.get("amount") or ""
-        field = "amount"
-        if raw in ("", "other"):
-            raw, field = data.get("other_amount") or "", "other_amount"
+        # A typed amount wins over a preset still selected: what the reader wrote
+        # last is what they mean, with or without the page's script.
+        raw, field = data.get("other_amount") or "", "other_amount"
+        if not raw.strip() and data.get("amount") not in ("", "other", None):
+            raw, field = data["amount"], "amount"
         if not raw.strip():
             self.add_error("other_amount" if data.get("amount") == "other" else "amount",
                            _("Choose or enter an amount."))
             return data
         try:
-            minor = parse_amount(raw, currency)
+            # Presets are our own plain numbers; what the reader typed is in the page's language.
+            locale = get_language() if field == "other_amount" else None
+            minor = parse_amount(raw, currency, locale=locale)
         except AmountError as exc:
             self.add_error(field, exc.message)
             return data

@@ -122,6 +122,9 @@ def public_figures(progress, display):
         "display": display,
         "percent": progress.percent,
     }
+    if progress.left_out:
+        # Gifts in a currency without a rate are not counted: the figures are a floor.
+        data["partial"] = True
     exponent = minor_exponent(progress.currency)
     goal_major = progress.goal_minor // 10**exponent
     raised_major = progress.raised_minor // 10**exponent
@@ -149,6 +152,33 @@ def month_bounds(now):
     else:
         end = start.replace(month=start.month + 1)
     return start, end
+
+
+# Illustrative rates for the demo only (US dollars per unit): a demo goal then counts
+# every offered currency. A real newsroom sets and updates its own in the admin.
+DEMO_USD_RATES = {"USD": "1", "EUR": "1.08", "GBP": "1.27"}
+
+
+def missing_rates(goal=None):
+    """Offered currencies with no exchange rate: gifts in them count nowhere in the goal."""
+    return (goal or current_goal()).missing_rates()
+
+
+def ensure_demo_rates():
+    """Give the demo goal a rate for each offered currency it lacks (never overwrites)."""
+    from decimal import Decimal
+
+    from .models import ExchangeRate
+
+    goal = current_goal()
+    base = Decimal(DEMO_USD_RATES.get(goal.currency, "0"))
+    added = []
+    for currency in missing_rates(goal):
+        if currency in DEMO_USD_RATES and base:
+            rate = (Decimal(DEMO_USD_RATES[currency]) / base).quantize(Decimal("0.00000001"))
+            ExchangeRate.objects.create(goal=goal, currency=currency, rate=rate)
+            added.append(currency)
+    return added
 
 
 def current_goal():

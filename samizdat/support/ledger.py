@@ -47,6 +47,7 @@ class DerivedState:
     paid_at: object = None
     activated_at: object = None
     canceled_at: object = None
+    paused_at: object = None
     mismatch: bool = False
 
 
@@ -87,6 +88,7 @@ def append_facts(subject, event, facts):
             provider=event.provider,
             provider_ref=fact.provider_ref,
             source_ref=fact.source_ref or fact.payment_ref,
+            frequency=str(getattr(subject, "frequency", "") or "once"),
             occurred_at=event.occurred_at,
         )
         subject.attach(entry)
@@ -152,7 +154,7 @@ def _derive_contribution(contribution, entries):
 def _derive_pledge(pledge, entries):
     status = Pledge.Status.PENDING
     amount, frequency = None, None
-    activated_at = canceled_at = None
+    activated_at = canceled_at = paused_at = None
     plan_amounts = {pledge.asked_amount_minor or pledge.amount_minor, pledge.amount_minor}
     for when, fact in _sorted_facts(pledge):
         if fact.amount_minor and fact.kind in {"status", "changed"}:
@@ -162,6 +164,7 @@ def _derive_pledge(pledge, entries):
             frequency = fact.frequency
         if status == Pledge.Status.CANCELED:
             continue
+        before = status
         if fact.kind == "activated" and status == Pledge.Status.PENDING:
             status = Pledge.Status.ACTIVE
         elif fact.kind == "payment" and status in {Pledge.Status.PENDING, Pledge.Status.PAST_DUE}:
@@ -179,12 +182,18 @@ def _derive_pledge(pledge, entries):
             activated_at = when
         if status == Pledge.Status.CANCELED:
             canceled_at = when
+        if status != Pledge.Status.PAUSED:
+            paused_at = None
+        elif before != Pledge.Status.PAUSED:
+            paused_at = when
     payments = [e for e in entries if e.kind == "payment"]
     if payments and status == Pledge.Status.PENDING:
         status = Pledge.Status.ACTIVE
         activated_at = min(e.occurred_at for e in payments)
+    if status != Pledge.Status.PAUSED:
+        paused_at = None
     return DerivedState(status, amount, frequency, activated_at=activated_at,
-                        canceled_at=canceled_at,
+                        canceled_at=canceled_at, paused_at=paused_at,
                         mismatch=payment_differs(pledge, payments, plan_amounts))
 
 
@@ -201,10 +210,11 @@ def refresh_state(subject, new_entries=()):
             subject.frequency = state.frequency
         subject.activated_at = state.activated_at
         subject.canceled_at = state.canceled_at
+        subject.paused_at = state.paused_at
         if subject.amount_mismatch != state.mismatch:
             _log_mismatch(subject, state.mismatch)
         subject.amount_mismatch = state.mismatch
-        fields += ["amount_minor", "frequency", "activated_at", "canceled_at",
+        fields += ["amount_minor", "frequency", "activated_at", "canceled_at", "paused_at",
                    "amount_mismatch"]
     else:
         if state.status == Contribution.Status.MISMATCH and old_status != state.status:

@@ -8,7 +8,13 @@ number of decimal places and how to format it for a language.
 from decimal import Decimal, InvalidOperation
 
 from babel.core import UnknownLocaleError
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    get_currency_precision,
+    list_currencies,
+    parse_decimal,
+)
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -62,17 +68,46 @@ def minor_to_major(amount_minor, currency):
     return Decimal(int(amount_minor)).scaleb(-decimal_places(currency))
 
 
-def parse_amount(text, currency):
+_SPACES = str.maketrans("", "", " \u00a0\u202f")
+_PLAIN = frozenset("0123456789,.+")
+
+
+def _delocalise(cleaned, locale):
+    """Read `cleaned` as a number written for `locale` ("1,000.50" in English,
+    "1 000,50" in Russian) and return it in plain form ("1000.50").
+
+    Anything Babel cannot read unambiguously is returned unchanged, for the
+    plain parser to accept (a lone decimal comma, "12,50") or refuse clearly.
+    """
+    if not set(cleaned) <= _PLAIN:
+        return cleaned
+    try:
+        value = parse_decimal(cleaned, locale=str(locale).replace("-", "_"), strict=True)
+    except (NumberFormatError, UnknownLocaleError, ValueError):
+        return cleaned
+    if not value.is_finite() or value.as_tuple().exponent > 0:
+        return cleaned
+    return format(value, "f")
+
+
+def parse_amount(text, currency, locale=None):
     """A reader's amount string → minor units, or AmountError with a clear message.
 
-    Accepts "5", "5.5", "5.50" and a decimal comma ("5,50"). Refuses
-    anything else: letters, exponents, thousands separators, negatives, zero.
+    Without `locale` (amounts staff configure, links we build) it accepts
+    "5", "5.5", "5.50" and a decimal comma ("5,50"). With the page's `locale`
+    it also reads that language's grouping: "1,000" is a thousand on the
+    English page, "1 000" on the Russian one. It refuses letters, exponents,
+    negatives, zero and amounts finer than the currency's smallest unit.
     """
     if text is None:
         raise AmountError(_("Enter an amount."))
-    cleaned = str(text).strip().replace("\u00a0", "").replace(" ", "")
+    cleaned = str(text).strip().translate(_SPACES)
     if not cleaned:
         raise AmountError(_("Enter an amount."))
+    if cleaned.startswith("-"):
+        raise AmountError(_("The amount cannot be negative."))
+    if locale:
+        cleaned = _delocalise(cleaned, locale)
     if cleaned.count(",") == 1 and "." not in cleaned:
         cleaned = cleaned.replace(",", ".")
     if cleaned.startswith("-"):

@@ -36,18 +36,23 @@ def receipt_token(entry):
 
 
 def entry_from_token(token):
-    """The ledger payment a receipt link points to, or None if forged or expired."""
+    """The ledger payment a receipt link points to, or None if forged, expired, or its
+    supporter's data was deleted since (erasure ends every e-mailed link)."""
     from .models import LedgerEntry
 
     try:
         entry_id = signing.loads(token, salt=RECEIPT_SALT, max_age=receipt_link_days() * 86400)
     except signing.BadSignature:
         return None
-    return (
+    entry = (
         LedgerEntry.objects.filter(pk=entry_id, kind=LedgerEntry.Kind.PAYMENT)
         .select_related("contribution__supporter", "pledge__supporter")
         .first()
     )
+    supporter = entry.subject.supporter if entry is not None else None
+    if supporter is not None and (supporter.forgotten_at or not supporter.email_index):
+        return None
+    return entry
 
 
 def receipt_url(entry, language):
@@ -55,8 +60,9 @@ def receipt_url(entry, language):
         return absolute_url(reverse("support:receipt", args=[receipt_token(entry)]))
 
 
-def kind_label(subject):
-    frequency = getattr(subject, "frequency", "once")
+def kind_label(subject, frequency=None):
+    """What a payment was for; `frequency` is the one the ledger entry kept."""
+    frequency = frequency or getattr(subject, "frequency", "once")
     return {
         "monthly": _("Monthly contribution"),
         "annual": _("Annual contribution"),
@@ -72,7 +78,7 @@ def receipt_context(entry, language=None):
             "number": f"{subject.reference}-{entry.pk}",
             "date": formats.date_format(entry.occurred_at, "DATE_FORMAT"),
             "amount": format_money(entry.amount_minor, entry.currency, language),
-            "kind": kind_label(subject),
+            "kind": kind_label(subject, entry.frequency),
             "reference": subject.reference,
             "email": subject.email,
             "url": receipt_url(entry, language),

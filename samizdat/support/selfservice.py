@@ -72,6 +72,41 @@ def paying_supporter(email_index):
     return Supporter.objects.with_index(email_index).order_by("-pk").first()
 
 
+CHECKOUT_KEY = "support_checkout"
+CHECKOUT_LIFETIME = timedelta(hours=1)
+
+
+def remember_checkout(session, reference, now=None):
+    """The reader just started paying (their own action): for an hour, this browser
+    session may manage what that payment starts, with no e-mail round trip.
+
+    Only the reference is kept, a few at most, in the Django session."""
+    now = now or timezone.now()
+    until = (now + CHECKOUT_LIFETIME).timestamp()
+    kept = {ref: t for ref, t in (session.get(CHECKOUT_KEY) or {}).items()
+            if t > now.timestamp() and ref != reference}
+    kept = dict(sorted(kept.items(), key=lambda item: item[1])[-4:])
+    kept[reference] = until
+    session[CHECKOUT_KEY] = kept
+
+
+def checkout_supporter_index(session, subject, now=None):
+    """The blind index this browser session may sign in as after paying for `subject`:
+    only while the hour since checkout lasts, once the payment is confirmed."""
+    now = now or timezone.now()
+    until = (session.get(CHECKOUT_KEY) or {}).get(subject.reference, 0)
+    supporter = getattr(subject, "supporter", None)
+    if until <= now.timestamp() or supporter is None or not supporter.email_index:
+        return None
+    return supporter.email_index
+
+
+def forget_checkout(session, reference):
+    kept = dict(session.get(CHECKOUT_KEY) or {})
+    if kept.pop(reference, None) is not None:
+        session[CHECKOUT_KEY] = kept
+
+
 def sign_out(session):
     session.pop(SESSION_KEY, None)
 

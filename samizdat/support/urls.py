@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("samizdat.support.selfservice_urls")),
     path("support/", views.contribute, name="contribute"),
     path("support/thanks/<reference:reference>/", views.thanks, name="thanks"),
+    path("support/thanks/<reference:reference>/manage/", views.thanks_manage,
+         name="thanks_manage"),
     path("support/cancel/<reference:reference>/", views.cancel, name="cancel"),
     path("support/bank-transfer/<reference:reference>/", views.bank_transfer, name="bank_transfer"),
     path("support/demo-checkout/<reference:reference>/", views.demo_checkout, name="demo_checkout"),

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from wagtail.models import Site
 
-from . import throttle, webhooks
+from . import selfservice, throttle, webhooks
 from .actions.transfers import mark_transfer_received
 from .checkout import (
     FREQUENCY_ORDER,
@@ -135,7 +135,7 @@ def contribute(request):
         return _render_form(request, options, values, None, decision.message, status=429)
     provider = get_provider(data["provider_alias"])
     try:
-        _subject, url = start_checkout(data, provider, get_language(), request.build_absolute_uri)
+        subject, url = start_checkout(data, provider, get_language(), request.build_absolute_uri)
     except ProviderError as exc:
         # 503 unreachable, 504 too slow: the same page with the choices kept, and a hint
         # for whoever retries when to do it.
@@ -143,6 +143,11 @@ def contribute(request):
                                          status=exc.status)
         response["Retry-After"] = str(exc.retry_after)
         return response
+    if data.get("email"):
+        # Lets the thank-you page offer "manage your support" in this browser session.
+        if not request.session.session_key:
+            request.session.set_expiry(0)  # a browser-session cookie, never a lasting one
+        selfservice.remember_checkout(request.session, subject.reference)
     return redirect(url)
 
 
@@ -188,7 +193,12 @@ def thanks(request, reference):
     """Where the provider returns the reader. Reads state; never changes it."""
     subject = _subject_or_404(reference)
     confirmed = subject.status in {Contribution.Status.PAID, Pledge.Status.ACTIVE}
+    can_manage = confirmed and selfservice.checkout_supporter_index(
+        request.session, subject) is not None
     context = {
+        "can_manage": can_manage,
+        "has_email": bool(subject.checkout_email_index
+                          or (subject.supporter_id and subject.supporter.email_index)),
         "subject": subject,
         "frequency": subject.frequency,
         "amount_display": format_money(subject.amount_minor, subject.currency),
@@ -197,6 +207,22 @@ def thanks(request, reference):
         "contribution": subject,
     }
     return render(request, "support/thanks.html", context)
+
+
+def thanks_manage(request, reference):
+    """The thank-you page's "manage your support" button: signs this browser session in
+    as the supporter who just paid, once, within the hour after checkout."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    subject = _subject_or_404(reference)
+    confirmed = subject.status in {Contribution.Status.PAID, Pledge.Status.ACTIVE}
+    index = selfservice.checkout_supporter_index(request.session, subject) if confirmed else None
+    if index is None:
+        # Too late, another browser, or not confirmed yet: the e-mailed link still works.
+        return redirect("support:manage")
+    selfservice.forget_checkout(request.session, reference)
+    selfservice.sign_in(request.session, index)
+    return redirect("support:manage_account")
 
 
 def cancel(request, reference):

@@ -36,7 +36,13 @@ def test_reader_gives_monthly_through_the_demo_provider(browser, wagtail_root, s
         "active", 1000, "spring", "b")
     assert settled(lambda: LedgerEntry.objects.filter(pledge=pledge).count() == 1)()
     assert foreign == []
-    assert {cookie["name"] for cookie in context.cookies()} <= {"csrftoken"}
+    # Paying (the reader's own action) opens a browser-session grant to manage the plan.
+    cookies = {cookie["name"]: cookie for cookie in context.cookies()}
+    assert set(cookies) <= {"csrftoken", "sessionid"}
+    assert cookies["sessionid"]["expires"] == -1 and cookies["sessionid"]["httpOnly"]
+    page.get_by_role("button", name="Manage your regular contribution").click()
+    page.wait_for_url("**/support/manage/account/")
+    assert "$10.00" in page.content()
     context.close()
 
 

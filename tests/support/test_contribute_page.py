@@ -141,3 +141,48 @@ def test_russian_page_and_errors_are_in_russian(client):
                                             "method": "demo", "website": ""})
     assert "Минимальная сумма — 2,00" in response.content.decode()
     assert _nothing_stored()
+
+
+def test_thousands_typed_on_the_english_page_are_a_thousand(client):
+    response = _post(client, frequency="once", amount="other", other_amount="1,000",
+                     method="demo")
+    assert response.status_code == 302
+    assert Contribution.objects.get().amount_minor == 100000
+
+
+def test_thousands_typed_on_the_russian_page_are_a_thousand(client):
+    response = client.post("/ru/support/", {
+        "frequency": "once", "currency": "EUR", "amount": "other",
+        "other_amount": "1 000,50", "email": "", "website": "", "method": "demo"})
+    assert response.status_code == 302
+    assert Contribution.objects.get().amount_minor == 100050
+
+
+def test_typed_amount_wins_over_a_preset_still_selected(client):
+    response = _post(client, frequency="once", amount="25", other_amount="40", method="demo")
+    assert response.status_code == 302
+    assert Contribution.objects.get().amount_minor == 4000
+
+
+def test_a_bad_typed_amount_is_refused_even_with_a_preset_selected(client):
+    response = _post(client, frequency="once", amount="25", other_amount="4o", method="demo")
+    assert response.status_code == 400
+    assert "as a number" in response.content.decode()
+    assert _nothing_stored()
+
+
+def test_bank_transfer_is_offered_only_once_bank_details_are_published(client):
+    from samizdat.support.checkout import contribution_settings
+
+    html = _post(client, frequency="once", amount="25", email="").content.decode()
+    assert 'value="demo"' in html and 'value="bank_transfer"' not in html
+    refused = _post(client, frequency="once", amount="25", email="", method="bank_transfer")
+    assert "not available" in refused.content.decode() and _nothing_stored()
+    options = contribution_settings()
+    options.bank_iban = "DE89 3704 0044 0532 0130 00"
+    options.save()
+    html = _post(client, frequency="once", amount="25", email="").content.decode()
+    assert 'value="bank_transfer"' in html
+    response = _post(client, frequency="once", amount="25", email="", method="bank_transfer")
+    assert response.status_code == 302
+    assert "DE89 3704" in client.get(response["Location"]).content.decode()

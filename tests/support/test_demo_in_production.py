@@ -18,6 +18,11 @@ pytestmark = pytest.mark.django_db
 def production(settings):
     settings.SAMIZDAT_PRODUCTION = True
     settings.SAMIZDAT_LOOPBACK_BENCHMARK = False
+    from samizdat.support.checkout import contribution_settings
+
+    options = contribution_settings()  # bank transfer is offered once details are published
+    options.bank_iban = "DE89 3704 0044 0532 0130 00"
+    options.save()
 
 
 def _start(client, method="demo"):

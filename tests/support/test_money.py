@@ -30,3 +30,25 @@ def test_money_is_formatted_per_language():
     assert "5,00" in format_money(500, "EUR", "ru") and "€" in format_money(500, "EUR", "ru")
     assert major_string(1250, "USD") == "12.50"
     assert major_string(1000, "USD") == "10"
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "minor"),
+    [("1,000", "en", 100000), ("1,000.50", "en", 100050), ("12,50", "en", 1250),
+     ("1 000", "ru", 100000), ("1\u00a0000,50", "ru", 100050), ("12,5", "ru", 1250),
+     ("12.50", "ru", 1250)],
+)
+def test_reader_amount_is_read_in_the_pages_language(text, locale, minor):
+    assert parse_amount(text, "USD", locale=locale) == minor
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "message"),
+    [("1,000", "ru", "decimal places"), ("1e3", "en", "as a number"),
+     ("1,2,3", "en", "as a number"), ("NaN", "en", "number"), ("-1,000", "en", "negative"),
+     ("5.555", "en", "decimal places"), ("1,000.5.5", "en", "as a number")],
+)
+def test_real_errors_are_still_refused_in_either_language(text, locale, message):
+    with pytest.raises(AmountError) as excinfo:
+        parse_amount(text, "USD", locale=locale)
+    assert message in str(excinfo.value.message)

@@ -230,3 +230,78 @@ def test_malformed_json_and_unknown_types_change_nothing(client, stripe_at):
     assert response.status_code == 400
     assert _deliver(client, _event("customer.created", {"id": "cus_9"})).status_code == 200
     assert not ProviderEvent.objects.exists()
+
+
+# The API version the code is written for ---------------------------------------------
+
+def _renewal_invoice(reference):
+    """An invoice.paid object as API 2026-10-28.endive sends it: no payment_intent, no
+    charge, no payments (an includable list)."""
+    invoice = _invoice("in_renew", amount=500, reference=reference)
+    invoice.update(billing_reason="subscription_cycle", total=500, amount_remaining=0)
+    return invoice
+
+
+def test_a_renewal_keeps_its_payment_intent_from_the_invoice_payments(
+        client, stripe_recorder, make_pledge):
+    from samizdat.support.providers.stripe import API_VERSION
+
+    stripe_recorder.responses[("GET", "/v1/invoice_payments")] = (200, {
+        "object": "list", "has_more": False, "url": "/v1/invoice_payments", "data": [{
+            "id": "inpay_1", "object": "invoice_payment", "amount_paid": 500,
+            "amount_requested": 500, "currency": "usd", "invoice": "in_renew",
+            "is_default": True, "livemode": False, "status": "paid",
+            "payment": {"type": "payment_intent", "payment_intent": "pi_renew"},
+            "status_transitions": {"canceled_at": None, "paid_at": 1764800000}}]})
+    pledge = make_pledge(provider="stripe", subscription_ref="sub_1", status="active")
+    assert _deliver(client, _event("invoice.paid", _renewal_invoice(pledge.reference))
+                    ).status_code == 200
+    (request,) = stripe_recorder.requests
+    assert request["path"].startswith("/v1/invoice_payments?")
+    assert "invoice=in_renew" in request["path"] and "status=paid" in request["path"]
+    assert request["headers"]["Stripe-Version"] == API_VERSION
+    entry = LedgerEntry.objects.get(pledge=pledge)
+    assert (entry.kind, entry.amount_minor, entry.source_ref) == ("payment", 500, "pi_renew")
+
+    # A refund of that renewal (its charge carries none of our metadata) finds the plan.
+    charge = {"id": "ch_renew", "object": "charge", "payment_intent": "pi_renew",
+              "currency": "usd", "amount": 500, "amount_refunded": 500, "customer": "cus_1",
+              "metadata": {}}
+    assert _deliver(client, _event("charge.refunded", charge)).status_code == 200
+    refund = LedgerEntry.objects.get(kind="refund")
+    assert (refund.pledge_id, refund.amount_minor) == (pledge.pk, -500)
+
+
+def test_payments_embedded_in_the_invoice_need_no_lookup(client, stripe_recorder,
+                                                           make_pledge):
+    pledge = make_pledge(provider="stripe", subscription_ref="sub_1", status="active")
+    invoice = _renewal_invoice(pledge.reference)
+    invoice["payments"] = {"object": "list", "data": [
+        {"id": "inpay_0", "object": "invoice_payment", "status": "canceled",
+         "payment": {"type": "payment_intent", "payment_intent": "pi_failed"}},
+        {"id": "inpay_1", "object": "invoice_payment", "status": "paid",
+         "payment": {"type": "charge", "charge": "ch_paid"}}]}
+    _deliver(client, _event("invoice.paid", invoice))
+    assert stripe_recorder.requests == []
+    assert LedgerEntry.objects.get(pledge=pledge).source_ref == "ch_paid"
+
+
+def test_a_plan_change_is_sent_without_proration(stripe_recorder, make_pledge):
+    from samizdat.support.providers.base import get_provider
+
+    stripe_recorder.responses[("GET", "/v1/subscriptions/sub_1")] = (200, {
+        "id": "sub_1", "object": "subscription", "status": "active",
+        "items": {"object": "list", "data": [{"id": "si_1", "object": "subscription_item",
+                                              "plan": {"id": "plan_old", "product": "prod_1"}}]}})
+    stripe_recorder.responses[("POST", "/v1/plans")] = (200, {"id": "plan_new",
+                                                             "object": "plan"})
+    stripe_recorder.responses[("POST", "/v1/subscriptions/sub_1")] = (200, {
+        "id": "sub_1", "object": "subscription"})
+    pledge = make_pledge(provider="stripe", subscription_ref="sub_1", status="active")
+    get_provider("stripe").change_recurring(pledge, amount_minor=300, frequency="annual")
+    update = stripe_recorder.requests[-1]
+    assert update["path"] == "/v1/subscriptions/sub_1"
+    assert update["form"]["proration_behavior"] == "none"
+    assert update["form"]["items[0][plan]"] == "plan_new"
+    plan = stripe_recorder.requests[1]["form"]
+    assert (plan["amount"], plan["interval"]) == ("300", "year")

@@ -9,6 +9,7 @@ the pledge's lock by support/webhooks.py.
 
 import logging
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ..money import AmountError, format_money, parse_amount
@@ -72,7 +73,7 @@ def validate_change(pledge, amount_text, frequency):
     if frequency not in RECURRING:
         raise ActionError(_("Choose monthly or annual."))
     try:
-        amount = parse_amount(amount_text, pledge.currency)
+        amount = parse_amount(amount_text, pledge.currency, locale=get_language())
     except AmountError as exc:
         raise ActionError(exc.message) from exc
     minimum, maximum = amount_limits(pledge.currency, frequency)

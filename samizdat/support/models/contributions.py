@@ -249,6 +249,8 @@ class Pledge(GiftOrPlan):
     )
     activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
     canceled_at = models.DateTimeField(_("canceled"), null=True, blank=True)
+    # When the current pause began (empty unless the plan is paused).
+    paused_at = models.DateTimeField(_("paused"), null=True, blank=True)
 
     subject_field = "pledge"
     recurring = True
@@ -360,6 +362,10 @@ class LedgerEntry(models.Model):
         _("provider reference"), max_length=255, blank=True, db_index=True
     )
     source_ref = models.CharField(_("paid by"), max_length=255, blank=True, db_index=True)
+    # What the money was for when it moved: a later change of plan must not rewrite a
+    # receipt ("once", "monthly" or "annual"; blank only for entries from before 0010).
+    frequency = models.CharField(_("frequency"), max_length=10, blank=True,
+                                 choices=Frequency.choices)
     occurred_at = models.DateTimeField(_("occurred"), db_index=True)
     recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 

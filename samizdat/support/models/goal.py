@@ -8,13 +8,25 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
-from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, Panel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.models import Orderable
 
 __all__ = ["FundingGoal", "ExchangeRate"]
 
 currency_code = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 code, e.g. USD."))
+
+
+class MissingRatesPanel(Panel):
+    """Warns, where staff set the goal, of offered currencies that have no rate."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "support/admin/missing_rates_panel.html"
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            context["missing"] = self.instance.missing_rates() if self.instance else []
+            return context
 
 
 @register_setting(icon="pick")
@@ -48,6 +60,7 @@ class FundingGoal(ClusterableModel, BaseGenericSetting):
     )
 
     panels = [
+        MissingRatesPanel(),
         MultiFieldPanel(
             [FieldPanel("currency"), FieldPanel("monthly_cost"), FieldPanel("display")],
             heading=_("Goal"),
@@ -72,6 +85,16 @@ class FundingGoal(ClusterableModel, BaseGenericSetting):
 
     def __str__(self):
         return str(_("Funding goal"))
+
+    def missing_rates(self):
+        """Offered currencies with no rate: gifts in them count nowhere in the goal."""
+        from ..money import SUPPORTED_CURRENCIES
+        from .options import AmountOption
+
+        offered = {*SUPPORTED_CURRENCIES,
+                   *AmountOption.objects.values_list("currency", flat=True).distinct()}
+        known = self.rate_map() if self.pk else {self.currency: Decimal(1)}
+        return sorted(offered - set(known))
 
     def rate_map(self):
         """{currency: goal-currency units per unit}, the goal currency itself at 1."""

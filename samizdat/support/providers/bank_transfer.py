@@ -23,6 +23,10 @@ class BankTransferProvider(PaymentProvider):
     manual = True
     delayed = True  # a reader may pay the transfer weeks later
 
+    def can_complete(self, options):
+        # Without an account to pay into, the reader would reach a dead end.
+        return bool((options.bank_iban or "").strip())
+
     def begin_checkout(self, subject, urls):
         with translation.override(subject.language or "en"):
             return reverse("support:bank_transfer", args=[subject.reference])

@@ -252,6 +252,12 @@ class PaymentProvider:
     def is_configured(self):
         return True
 
+    def can_complete(self, options):
+        """Whether a reader choosing this method can finish paying, given the
+        newsroom's published `options` (ContributionSettings). Methods that
+        cannot are not offered at all."""
+        return True
+
     # Checkout ------------------------------------------------------------
     def begin_checkout(self, subject, urls):
         """Prepare the provider's checkout for a pending Contribution or Pledge.

@@ -11,6 +11,8 @@ names in the provider's OPTIONS.
 """
 
 
+import logging
+
 import stripe
 from django.conf import settings
 from django.utils import translation
@@ -33,7 +35,15 @@ from .base import (
 )
 from .deadline_http import DeadlineHTTPClient, provider_error
 
-__all__ = ["HANDLED_EVENTS", "PLAN_STATUS", "StripeProvider"]
+__all__ = ["API_VERSION", "HANDLED_EVENTS", "PLAN_STATUS", "StripeProvider"]
+
+logger = logging.getLogger(__name__)
+
+# The Stripe API version this code is written for: every call sends it, and the webhook
+# endpoint should be created with it (event payloads follow the endpoint's version).
+# Invoices there carry no payment_intent or charge; their payments do (InvoicePayment).
+API_VERSION = "2026-10-28.endive"
+INVOICE_PAID_EVENTS = {"invoice.paid", "invoice.payment_succeeded"}
 
 REFERENCE_KEY = "samizdat_reference"
 INTERVALS = {"monthly": "month", "annual": "year"}
@@ -93,6 +103,11 @@ STORED_OBJECT_FIELDS = {
     "plan": _PLAN,
     "refunds": {"object": True, "data": [{"id": True, "object": True, "amount": True,
                                           "currency": True, "status": True}]},
+    # An invoice's payments (Stripe's InvoicePayment objects): which PaymentIntent or
+    # charge paid it. Not in the event itself; looked up when the event arrives.
+    "payments": {"object": True, "data": [{
+        "id": True, "object": True, "status": True, "amount_paid": True, "currency": True,
+        "payment": {"type": True, "payment_intent": True, "charge": True}}]},
 }
 STORED_EVENT_FIELDS = {
     "id": True, "object": True, "type": True, "created": True, "api_version": True,
@@ -140,7 +155,8 @@ class StripeProvider(PaymentProvider):
         }
         if api_base:
             kwargs["base_addresses"] = {"api": api_base.rstrip("/")}
-        return stripe.StripeClient(self._option("SECRET_KEY"), **kwargs)
+        return stripe.StripeClient(self._option("SECRET_KEY"), stripe_version=API_VERSION,
+                                   **kwargs)
 
     # Checkout ------------------------------------------------------------
     def checkout_params(self, subject, urls):
@@ -218,6 +234,9 @@ class StripeProvider(PaymentProvider):
             return self.client.v1.subscriptions.update(pledge.subscription_ref, params={
                 "items": [{"id": item["id"], "plan": new_plan.id}],
                 "metadata": {REFERENCE_KEY: pledge.reference},
+                # Stripe's default (create_prorations) would bill or credit the rest of
+                # the current period; a supporter's change starts with the next one.
+                "proration_behavior": "none",
             })
         except stripe.StripeError as exc:
             raise provider_error(exc) from exc
@@ -294,8 +313,35 @@ class StripeProvider(PaymentProvider):
             raise InvalidEvent("malformed event") from exc
         payload = parse_event_body(request.body)
         event_id, event_type = event_id_and_type(payload)
+        if payload.get("api_version") not in (None, API_VERSION):
+            logger.warning("Stripe event %s has API version %s; this code reads %s. Create "
+                           "the webhook endpoint with %s.", event_id,
+                           payload.get("api_version"), API_VERSION, API_VERSION)
+        if event_type in INVOICE_PAID_EVENTS:
+            self._add_invoice_payments(payload)
         return ParsedEvent(id=event_id, type=event_type, payload=payload,
                            occurred_at=event_time(payload.get("created")))
+
+    def _add_invoice_payments(self, payload):
+        """Put the invoice's payments into a verified invoice event before it is stored.
+
+        Since API 2025-03-31 an invoice names no payment_intent or charge; its payments
+        (an includable list, absent from events) do. Without them a renewal's payment
+        would have no source reference, and a later refund or dispute of it would be
+        matched only by a fallback. If Stripe cannot be asked now, the event is recorded
+        without them, as before."""
+        invoice = (payload.get("data") or {}).get("object")
+        if not isinstance(invoice, dict) or "payments" in invoice or not invoice.get("id"):
+            return
+        try:
+            listing = self.client.v1.invoice_payments.list(
+                params={"invoice": invoice["id"], "status": "paid", "limit": 10})
+        except stripe.StripeError as exc:
+            logger.warning("Could not list the payments of Stripe invoice %s: %s",
+                           invoice["id"], exc)
+            return
+        invoice["payments"] = {"object": "list",
+                               "data": [item.to_dict() for item in listing.data]}
 
     def handles(self, event_type):
         return event_type in HANDLED_EVENTS
@@ -346,12 +392,29 @@ class StripeProvider(PaymentProvider):
         metadata = parent.get("metadata") or details.get("metadata") or {}
         return subscription, metadata
 
+    @staticmethod
+    def _invoice_source(invoice):
+        """The PaymentIntent (or, without one, the charge) that paid an invoice: from its
+        paid InvoicePayments (current API); from the invoice itself in events of an
+        endpoint still on an API version before 2025-03-31."""
+        payments = (invoice.get("payments") or {}).get("data") or []
+        if not isinstance(payments, list):
+            raise InvalidEvent("an invoice's payments are not a list")
+        for item in payments:
+            if not isinstance(item, dict) or item.get("status") != "paid":
+                continue
+            payment = item.get("payment") or {}
+            source = _id(payment.get("payment_intent")) or _id(payment.get("charge"))
+            if source:
+                return source
+        return _id(invoice.get("payment_intent")) or _id(invoice.get("charge"))
+
     def _on_invoice_paid(self, invoice):
         amount = minor_units(invoice.get("amount_paid"))
         subscription, metadata = self._invoice_subscription(invoice)
         if not amount or not subscription:
             return []
-        source = _id(invoice.get("payment_intent")) or _id(invoice.get("charge"))
+        source = self._invoice_source(invoice)
         return [Fact("payment", reference=metadata.get(REFERENCE_KEY, ""),
                      subscription_ref=subscription, provider_ref=invoice.get("id", ""),
                      source_ref=source, customer_ref=_id(invoice.get("customer")),
