@@ -6,31 +6,12 @@ from django import template
 from django.conf import settings
 from django.urls import translate_url
 from django.utils.translation import get_language, get_language_info
-from wagtail.models import Page, Site
+from wagtail.models import Page
+
+from ..models import HomePage
 
 register = template.Library()
 PAGINATION_SUFFIX = re.compile(r"page/\d+/$")
-
-
-def _home_for(request, language_code):
-    """The live home page of a language, cached on the request."""
-    cache = getattr(request, "_samizdat_homes", None)
-    if cache is None:
-        cache = request._samizdat_homes = {}
-    if language_code not in cache:
-        from ..models import HomePage
-
-        site = Site.find_for_request(request)
-        home = None
-        if site is not None:
-            root = site.root_page
-            home = (
-                HomePage.objects.live()
-                .filter(locale__language_code=language_code, translation_key=root.translation_key)
-                .first()
-            )
-        cache[language_code] = home
-    return cache[language_code]
 
 
 @register.simple_tag(takes_context=True)
@@ -38,23 +19,15 @@ def current_home(context):
     request = context.get("request")
     if request is None:
         return None
-    return _home_for(request, get_language() or settings.LANGUAGE_CODE)
+    return HomePage.for_request(request, get_language() or settings.LANGUAGE_CODE)
 
 
 @register.simple_tag(takes_context=True)
 def section_nav(context):
     """Live sections of the current language's home, in tree order."""
-    from ..models import SectionPage
+    from ..loader import sections
 
-    request = context.get("request")
-    home = current_home(context)
-    if home is None:
-        return []
-    cached = getattr(request, "_samizdat_sections", None)
-    if cached is None:
-        cached = list(SectionPage.objects.live().public().child_of(home))
-        request._samizdat_sections = cached
-    return cached
+    return sections(context.get("request"), current_home(context))
 
 
 @register.simple_tag(takes_context=True)
@@ -91,7 +64,7 @@ def language_links(context):
             url = translate_url(request.path, code)
             exact = url != request.path or code == current
         if url is None and request is not None:
-            home = _home_for(request, code)
+            home = HomePage.for_request(request, code)
             url = home.get_url(request) if home else None
         if url:
             links.append(
