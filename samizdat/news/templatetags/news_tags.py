@@ -134,3 +134,16 @@ def on_primary_site(path):
     from ..seo import primary_url
 
     return primary_url(str(path))
+
+
+@register.filter
+def datetime_attr(value):
+    """A <time datetime> value: ISO 8601 in the current time zone, to the second
+    (HTML allows no more than three decimals; readers need none)."""
+    if not value:
+        return ""
+    from django.utils import timezone
+
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.replace(microsecond=0).isoformat()
