@@ -33,6 +33,16 @@ class OutletSettings(BaseSiteSetting):
     legal_name = models.CharField(_("legal name"), max_length=255, blank=True)
     postal_address = models.TextField(_("postal address"), blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    icon = models.ForeignKey(
+        "images.CustomImage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("site icon"),
+        help_text=_("A square picture, at least 180 × 180 pixels, for browser tabs and phone "
+                    "home screens. Without one the site uses the icon it ships with."),
+    )
 
     class Meta:
         verbose_name = _("outlet")

@@ -147,3 +147,20 @@ def datetime_attr(value):
     if timezone.is_aware(value):
         value = timezone.localtime(value)
     return value.replace(microsecond=0).isoformat()
+
+
+@register.simple_tag(takes_context=True)
+def site_icons(context):
+    """<link rel=icon> data: the admin's icon or the shipped ones (see icons.py)."""
+    from ..icons import icon_links
+    from ..loader import cached
+    from ..models import OutletSettings
+
+    request = context.get("request")
+    if request is None:
+        return icon_links(None)
+    try:
+        outlet = OutletSettings.for_request(request)
+    except OutletSettings.DoesNotExist:
+        return icon_links(None)
+    return cached(request, ("icons", outlet.pk), lambda: icon_links(outlet))
