@@ -22,13 +22,25 @@ def test_time_elements_carry_valid_datetimes_without_microseconds(client, demo_s
         assert text.strip()  # never an empty element filled by script
 
 
+def pictures(html, opening):
+    """(webp <source>, <img>) of each <picture> right after `opening`."""
+    found = re.findall(re.escape(opening) + r"[^>]*>\s*<picture>(.*?)</picture>", html, re.S)
+    return [(re.search(r'<source[^>]*type="image/webp"[^>]*>', p), re.search(r"<img[^>]*>", p))
+            for p in found]
+
+
 @pytest.mark.django_db
-def test_article_lead_image_is_eager_and_cards_are_lazy(client, demo_site):
+def test_article_lead_image_is_eager_and_the_rest_lazy_with_webp_and_jpeg(client, demo_site):
     html = client.get(ARTICLE).content.decode()
-    lead = re.search(r'<figure class="article__lead-image">\s*(<img[^>]*>)', html).group(1)
+    [(source, lead)] = pictures(html, '<figure class="article__lead-image"')
+    assert source and "srcset=" in source.group(0)
+    lead = lead.group(0)
     assert 'fetchpriority="high"' in lead and 'loading="lazy"' not in lead
-    assert "srcset=" in lead
-    cards = re.findall(r'<a class="card__image"[^>]*>\s*(<img[^>]*>)', html)
-    assert cards
-    for img in cards:
-        assert 'loading="lazy"' in img and "srcset=" in img and "sizes=" in img
+    assert "srcset=" in lead and ".jpg" in lead  # the fallback for browsers without WebP
+    for name in ('<a class="card__image"', '<figure class="article__image"'):
+        found = pictures(html, name)
+        assert found, name
+        for source, img in found:
+            assert source and ".webp" in source.group(0)
+            img = img.group(0)
+            assert 'loading="lazy"' in img and "srcset=" in img and "sizes=" in img
