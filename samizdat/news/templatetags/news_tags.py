@@ -27,7 +27,11 @@ def section_nav(context):
     """Live sections of the current language's home, in tree order."""
     from ..loader import sections
 
-    return sections(context.get("request"), current_home(context))
+    request = context.get("request")
+    found = sections(request, current_home(context))
+    if request is not None:
+        request._samizdat_sections = found  # seo.article_section reads them
+    return found
 
 
 @register.simple_tag(takes_context=True)
@@ -117,6 +121,25 @@ def discovery_links(context):
         author=author if isinstance(author, Author) else None,
         outlet_name=_outlet_name(context),
     )
+
+
+@register.simple_tag(takes_context=True)
+def listing_metadata(context):
+    """OpenGraph data for home, section, tag and author pages: see seo.listing_metadata."""
+    from taggit.models import Tag
+
+    from ..models import Author, OutletSettings
+    from ..seo import listing_metadata as build
+
+    request = context.get("request")
+    try:
+        outlet = OutletSettings.for_request(request) if request is not None else None
+    except OutletSettings.DoesNotExist:
+        outlet = None
+    author, tag = context.get("author"), context.get("tag")
+    return build(request, context.get("page"), outlet,
+                 tag=tag if isinstance(tag, Tag) else None,
+                 author=author if isinstance(author, Author) else None)
 
 
 @register.simple_tag(takes_context=True)
