@@ -160,12 +160,13 @@ def appeals_for_page(request, page):
     cached = getattr(request, "_samizdat_appeals", None)
     if cached is not None:
         return cached
+    from samizdat.news.loader import cached
     from samizdat.news.models import OutletSettings
 
     from .funding import funding_figures
 
     language = (get_language() or "en").split("-")[0]
-    settings_obj = AppealSettings.load(request_or_site=request)
+    settings_obj = cached(request, "appeal-settings", AppealSettings.load)
     kind, article, section = page_facts(page)
     result = PageAppeals(settings=settings_obj, language=language, is_article=article is not None)
     request._samizdat_appeals = result
@@ -190,10 +191,10 @@ def appeals_for_page(request, page):
     result.values = values
     tag_ids = {tag.pk for tag in article.tags.all()} if article is not None else set()
 
-    appeals = list(
+    appeals = list(cached(request, "live-appeals", lambda: list(
         Appeal.objects.filter(live=True)
         .prefetch_related("variants", "include_sections", "exclude_sections", "exclude_tags")
-    )
+    )))
     if preview is not None:
         forced = Appeal.objects.filter(pk=preview[0]).first()
         if forced is not None:

@@ -1,60 +1,49 @@
-"""The letter's contribution widget: amounts and methods from the support app."""
+"""The letter's contribution widget: amounts, labels and methods from the support app.
 
-from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext as _
+The amounts are the newsroom's own (support's contribution settings); a failure
+to read them is an error, not a reason to show made-up amounts.
+"""
 
-FALLBACK_AMOUNTS = {"once": ["5", "10", "25"], "monthly": ["2", "5", "10"],
-                    "annual": ["25", "50", "100"]}
+from django.urls import reverse
 
-
-def frequency_labels():
-    return {"once": _("Once"), "monthly": _("Monthly"), "annual": _("Annual")}
+from samizdat.support.api import FREQUENCY_ORDER, contribution_options
 
 
 def contribute_url():
-    try:
-        return reverse("support:contribute")
-    except NoReverseMatch:
-        return "/support/"
+    return reverse("support:contribute")
 
 
-def widget_options(language_code):
-    """What the letter's form offers; falls back to safe defaults until checkout exists."""
-    try:
-        from samizdat.support.checkout import contribution_options
+def widget_options(language_code, request=None):
+    """What the letter's form offers, in support's frequency order.
 
-        options = contribution_options(language_code)
-    except Exception:  # noqa: BLE001 - an article must render even if checkout is broken
-        options = None
-    labels = frequency_labels()
-    if not options:
-        return {
-            "currency": "USD",
-            "default_frequency": "monthly",
-            "frequencies": [
-                {"id": key, "label": labels[key], "amounts": amounts, "default": amounts[1],
-                 "minimum": "2"}
-                for key, amounts in FALLBACK_AMOUNTS.items()
-            ],
-            "methods": [],
-            "form_url": contribute_url(),
-        }
+    Read once per process and language (see news/loader.py) when a request is given.
+    """
+    if request is None:
+        return _build(language_code)
+    from samizdat.news.loader import cached
+
+    return cached(request, ("letter-widget", language_code), lambda: _build(language_code))
+
+
+def _build(language_code):
+    options = contribution_options(language_code)
     frequencies = []
-    for key in ("once", "monthly", "annual"):
-        spec = (options.get("frequencies") or {}).get(key)
+    for frequency in FREQUENCY_ORDER:
+        key = str(frequency)
+        spec = options["frequencies"].get(key)
         if not spec:
             continue
         frequencies.append({
             "id": key,
-            "label": spec.get("label") or labels[key],
+            "label": spec.get("label") or str(frequency.label),
             "amounts": [str(a) for a in spec.get("amounts", [])],
             "default": str(spec.get("default") or ""),
             "minimum": str(spec.get("minimum") or ""),
         })
     return {
-        "currency": options.get("currency", "USD"),
-        "default_frequency": options.get("default_frequency", "monthly"),
+        "currency": options["currency"],
+        "default_frequency": options["default_frequency"],
         "frequencies": frequencies,
         "methods": [m.get("label", "") for m in options.get("methods", [])],
-        "form_url": options.get("form_url") or contribute_url(),
+        "form_url": options["form_url"],
     }

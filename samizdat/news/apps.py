@@ -12,6 +12,9 @@ class NewsConfig(AppConfig):
         from .signal_handlers import register_signal_handlers
 
         register_signal_handlers()
+        from .loader import connect
+
+        connect()
         post_migrate.connect(ensure_newsroom_roles, dispatch_uid="samizdat-newsroom-roles")
 
     def load_demo(self, articles=0):

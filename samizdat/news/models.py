@@ -1,6 +1,7 @@
 """The newsroom's content: home, sections, articles and the people who write them."""
 
 from django.db import models
+from django.db.models import prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_cache_control
 from django.utils.functional import cached_property
@@ -12,7 +13,7 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, PageC
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import StreamField
-from wagtail.models import Orderable, Page, Site
+from wagtail.models import Orderable, Page
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
@@ -32,9 +33,29 @@ class OutletSettings(BaseSiteSetting):
     legal_name = models.CharField(_("legal name"), max_length=255, blank=True)
     postal_address = models.TextField(_("postal address"), blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    icon = models.ForeignKey(
+        "images.CustomImage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("site icon"),
+        help_text=_("A square picture, at least 180 × 180 pixels, for browser tabs and phone "
+                    "home screens. Without one the site uses the icon it ships with."),
+    )
 
     class Meta:
         verbose_name = _("outlet")
+
+    @classmethod
+    def for_request(cls, request):
+        """Read once per process (see loader.py), not once per page."""
+        attr_name = cls.get_cache_attr_name()
+        if not hasattr(request, attr_name):
+            from .loader import site_setting
+
+            setattr(request, attr_name, site_setting(request, cls))
+        return getattr(request, attr_name)
 
     def tagline_for(self, language_code):
         if language_code == "ru" and self.tagline_ru:
@@ -102,19 +123,10 @@ class HomePage(RoutablePageMixin, Page):
 
     @classmethod
     def for_request(cls, request, language_code):
-        """The live home page of a language for the request's site (cached on the request)."""
-        homes = getattr(request, "_samizdat_homes", None)
-        if homes is None:
-            homes = request._samizdat_homes = {}
-        if language_code not in homes:
-            site = Site.find_for_request(request)
-            homes[language_code] = None if site is None else (
-                cls.objects.live()
-                .filter(locale__language_code=language_code,
-                        translation_key=site.root_page.translation_key)
-                .first()
-            )
-        return homes[language_code]
+        """The live home page of a language for the request's site (see loader.homes)."""
+        from .loader import homes
+
+        return homes(request).get(language_code)
 
     def articles(self):
         return ArticlePage.objects.live().public().descendant_of(self).newest_first()
@@ -296,6 +308,10 @@ class ArticlePage(Page):
         return self.lead_image.caption if self.lead_image else ""
 
     def get_context(self, request, *args, **kwargs):
+        # The byline, the metadata, the appeals and the related articles all read
+        # the tags and authors: fetch each once, however many there are.
+        prefetch_related_objects([self], "tags", models.Prefetch(
+            "article_authors", queryset=ArticleAuthor.objects.select_related("author")))
         context = super().get_context(request, *args, **kwargs)
         context["related"] = ArticlePage.objects.related_to(self)
         return context

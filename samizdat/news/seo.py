@@ -144,6 +144,37 @@ def head_links(request, page=None, author=None, outlet_name=""):
     return {"canonical": canonical, "feeds": feed_links(outlet_name, page, author)}
 
 
+def listing_metadata(request, page, outlet, tag=None, author=None):
+    """OpenGraph data for the home, section, tag and author pages (articles have their own).
+
+    None for any other page.
+    """
+    from .models import HomePage, SectionPage
+
+    if request is None or not isinstance(page, (HomePage, SectionPage)):
+        return None
+    language = page.locale.language_code
+    outlet_name = outlet.name if outlet is not None else ""
+    if author is not None:
+        title, description = author.name, author.bio_for(language)
+    elif tag is not None:
+        title, description = tag.name, ""
+    elif isinstance(page, HomePage):
+        title = outlet_name
+        description = page.search_description or (
+            outlet.tagline_for(language) if outlet is not None else "")
+    else:
+        title = page.seo_title or page.title
+        description = page.search_description or page.intro
+    return {
+        "title": title,
+        "description": _plain(description),
+        "url": primary_url(request.path),
+        "site_name": outlet_name,
+        "locale": og_locale(language),
+    }
+
+
 # --- Articles ----------------------------------------------------------------
 
 def _plain(text, limit=300):

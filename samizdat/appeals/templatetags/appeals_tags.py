@@ -1,5 +1,6 @@
 """Template tags that put the page's appeals into its HTML."""
 
+import copy
 import json
 import logging
 
@@ -48,11 +49,11 @@ def inline_appeals(context, position):
     return appeals.inline.get(position, [])
 
 
-@register.simple_tag
-def letter_widget():
+@register.simple_tag(takes_context=True)
+def letter_widget(context):
     """The widget's options with display strings for the amounts."""
     language = (get_language() or "en").split("-")[0]
-    options = widget_options(language)
+    options = copy.deepcopy(widget_options(language, context.get("request")))
     currency = options["currency"]
     for frequency in options["frequencies"]:
         frequency["choices"] = [

@@ -6,31 +6,12 @@ from django import template
 from django.conf import settings
 from django.urls import translate_url
 from django.utils.translation import get_language, get_language_info
-from wagtail.models import Page, Site
+from wagtail.models import Page
+
+from ..models import HomePage
 
 register = template.Library()
 PAGINATION_SUFFIX = re.compile(r"page/\d+/$")
-
-
-def _home_for(request, language_code):
-    """The live home page of a language, cached on the request."""
-    cache = getattr(request, "_samizdat_homes", None)
-    if cache is None:
-        cache = request._samizdat_homes = {}
-    if language_code not in cache:
-        from ..models import HomePage
-
-        site = Site.find_for_request(request)
-        home = None
-        if site is not None:
-            root = site.root_page
-            home = (
-                HomePage.objects.live()
-                .filter(locale__language_code=language_code, translation_key=root.translation_key)
-                .first()
-            )
-        cache[language_code] = home
-    return cache[language_code]
 
 
 @register.simple_tag(takes_context=True)
@@ -38,23 +19,19 @@ def current_home(context):
     request = context.get("request")
     if request is None:
         return None
-    return _home_for(request, get_language() or settings.LANGUAGE_CODE)
+    return HomePage.for_request(request, get_language() or settings.LANGUAGE_CODE)
 
 
 @register.simple_tag(takes_context=True)
 def section_nav(context):
     """Live sections of the current language's home, in tree order."""
-    from ..models import SectionPage
+    from ..loader import sections
 
     request = context.get("request")
-    home = current_home(context)
-    if home is None:
-        return []
-    cached = getattr(request, "_samizdat_sections", None)
-    if cached is None:
-        cached = list(SectionPage.objects.live().public().child_of(home))
-        request._samizdat_sections = cached
-    return cached
+    found = sections(request, current_home(context))
+    if request is not None:
+        request._samizdat_sections = found  # seo.article_section reads them
+    return found
 
 
 @register.simple_tag(takes_context=True)
@@ -91,7 +68,7 @@ def language_links(context):
             url = translate_url(request.path, code)
             exact = url != request.path or code == current
         if url is None and request is not None:
-            home = _home_for(request, code)
+            home = HomePage.for_request(request, code)
             url = home.get_url(request) if home else None
         if url:
             links.append(
@@ -147,6 +124,25 @@ def discovery_links(context):
 
 
 @register.simple_tag(takes_context=True)
+def listing_metadata(context):
+    """OpenGraph data for home, section, tag and author pages: see seo.listing_metadata."""
+    from taggit.models import Tag
+
+    from ..models import Author, OutletSettings
+    from ..seo import listing_metadata as build
+
+    request = context.get("request")
+    try:
+        outlet = OutletSettings.for_request(request) if request is not None else None
+    except OutletSettings.DoesNotExist:
+        outlet = None
+    author, tag = context.get("author"), context.get("tag")
+    return build(request, context.get("page"), outlet,
+                 tag=tag if isinstance(tag, Tag) else None,
+                 author=author if isinstance(author, Author) else None)
+
+
+@register.simple_tag(takes_context=True)
 def article_metadata(context, page):
     """Canonical, OpenGraph, Twitter and JSON-LD data for an article: see seo.article_metadata."""
     from ..seo import article_metadata as build
@@ -161,3 +157,33 @@ def on_primary_site(path):
     from ..seo import primary_url
 
     return primary_url(str(path))
+
+
+@register.filter
+def datetime_attr(value):
+    """A <time datetime> value: ISO 8601 in the current time zone, to the second
+    (HTML allows no more than three decimals; readers need none)."""
+    if not value:
+        return ""
+    from django.utils import timezone
+
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.replace(microsecond=0).isoformat()
+
+
+@register.simple_tag(takes_context=True)
+def site_icons(context):
+    """<link rel=icon> data: the admin's icon or the shipped ones (see icons.py)."""
+    from ..icons import icon_links
+    from ..loader import cached
+    from ..models import OutletSettings
+
+    request = context.get("request")
+    if request is None:
+        return icon_links(None)
+    try:
+        outlet = OutletSettings.for_request(request)
+    except OutletSettings.DoesNotExist:
+        return icon_links(None)
+    return cached(request, ("icons", outlet.pk), lambda: icon_links(outlet))
