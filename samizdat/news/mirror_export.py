@@ -20,8 +20,11 @@ def page_count(articles):
 
 
 def numbered_page_path(list_path, number):
-    """Page `number` (2, 3, …) of the list at `list_path` (section, author, tag)."""
-    return f"{list_path}page/{number}/"
+    """Page `number` (2, 3, …) of the list at `list_path`: sections, authors and tags
+    number their pages alike (`…/page/<number>/`, routes in models.py)."""
+    from .models import SectionPage
+
+    return list_path + SectionPage.get_resolver().reverse("numbered_page", number=number)
 
 
 def numbered_page_paths(list_path, articles):
