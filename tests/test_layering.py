@@ -113,3 +113,20 @@ APPS_WITHOUT_CIRCLES = ["core", "users", "images", "news", "appeals", "mirrors",
 @pytest.mark.parametrize("app", APPS_WITHOUT_CIRCLES)
 def test_no_import_circle_inside_the_app(app):
     assert [" -> ".join(cycle) for cycle in cycles_within(app)] == []
+
+
+def test_mirrors_never_imports_news():
+    """The mirror learns the news app's URLs through its `mirror_export.urls`
+    (samizdat.core.site_urls), found by name: no module of mirrors imports news."""
+    assert offenders("mirrors", "news") == []
+
+
+def test_the_mirror_finds_each_apps_declared_urls_by_name():
+    """The seam that replaces the import: news declares, mirrors discovers."""
+    from samizdat.core.site_urls import SiteUrls
+    from samizdat.mirrors import urlset
+    from samizdat.news import mirror_export
+
+    urlset.clear_caches()
+    assert isinstance(mirror_export.urls, SiteUrls)
+    assert mirror_export.urls in urlset.declarations()

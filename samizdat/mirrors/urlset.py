@@ -1,23 +1,25 @@
 """Which URLs make up the site: pages, their routes, and fixed endpoints.
 
-Discovery is generic on purpose: every live page of every locale, the
-routes news pages hang below them (pagination, authors, tags), every URL
-pattern without parameters, and anything an app lists in an optional
-`mirror_export.export_urls()`. The exporter then crawls links from the
-rendered pages, which finds whatever else the templates link to.
+Discovery is generic on purpose: every live page of every locale, every URL
+pattern without parameters, and the URLs each app declares through its
+`<app>/mirror_export.py: urls` (a `samizdat.core.site_urls.SiteUrls`: list
+pages, their numbered pages, what needs a server). The exporter then crawls
+links from the rendered pages, which finds whatever else the templates link to.
 """
 
 import importlib
-import math
 import posixpath
 from functools import lru_cache
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin
 
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, Resolver404, get_resolver, resolve, reverse
 from django.urls.resolvers import LocalePrefixPattern, RoutePattern, URLPattern, URLResolver
 from django.utils import translation
+
+from samizdat.core.site_urls import SiteUrls
 
 SAFE = "/:@!$&'()*+,;=-._~"
 
@@ -48,59 +50,6 @@ def page_paths():
     return found
 
 
-def news_route_paths():
-    """Pagination, author and tag pages of the news app, in every language."""
-    try:
-        from samizdat.news.listing import ARTICLES_PER_PAGE
-        from samizdat.news.models import (
-            ArticleAuthor,
-            ArticlePage,
-            ArticleTag,
-            HomePage,
-            SectionPage,
-        )
-    except ImportError:
-        return set()
-    paths = set()
-
-    def pages_of(base, count):
-        for number in range(2, math.ceil(count / ARTICLES_PER_PAGE) + 1):
-            paths.add(normalize(base + f"page/{number}/"))
-
-    for section in SectionPage.objects.live().public():
-        parts = section.get_url_parts()
-        if parts is None:
-            continue
-        count = ArticlePage.objects.live().public().child_of(section).count()
-        pages_of(parts[2], count)
-    for home in HomePage.objects.live().public():
-        parts = home.get_url_parts()
-        if parts is None:
-            continue
-        base = parts[2]
-        articles = ArticlePage.objects.live().public().descendant_of(home)
-        ids = articles.values("pk")
-        counts = {}
-        for slug, page_id in ArticleAuthor.objects.filter(page_id__in=ids).values_list(
-            "author__slug", "page_id"
-        ):
-            counts.setdefault(slug, set()).add(page_id)
-        for slug, pages in counts.items():
-            url = base + home.reverse_subpage("author", args=(slug,))
-            paths.add(normalize(url))
-            pages_of(url, len(pages))
-        counts = {}
-        for slug, page_id in ArticleTag.objects.filter(content_object_id__in=ids).values_list(
-            "tag__slug", "content_object_id"
-        ):
-            counts.setdefault(slug, set()).add(page_id)
-        for slug, pages in counts.items():
-            url = base + home.reverse_subpage("tag", args=(slug,))
-            paths.add(normalize(url))
-            pages_of(url, len(pages))
-    return paths
-
-
 def _walk(patterns, prefix, out):
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
@@ -124,18 +73,31 @@ def fixed_endpoint_paths():
     return {p for p in out if not is_excluded(p)}
 
 
-def app_export_paths():
-    """URLs apps list in an optional `<app>.mirror_export.export_urls()`."""
-    out = set()
+@lru_cache(maxsize=1)
+def declarations():
+    """Each app's `SiteUrls` (samizdat.core.site_urls), from `<app>.mirror_export.urls`.
+
+    Found by name, never imported by name: the mirror knows no app's routes.
+    """
+    found = []
     for config in apps.get_app_configs():
         try:
             module = importlib.import_module(f"{config.name}.mirror_export")
-        except ImportError:
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.mirror_export":
+                raise
             continue
-        export_urls = getattr(module, "export_urls", None)
-        if callable(export_urls):
-            out.update(normalize(url) for url in export_urls())
-    return out
+        urls = getattr(module, "urls", None)
+        if not isinstance(urls, SiteUrls):
+            raise ImproperlyConfigured(
+                f"{module.__name__}.urls must be a samizdat.core.site_urls.SiteUrls")
+        found.append(urls)
+    return tuple(found)
+
+
+def app_export_paths():
+    """The URLs apps declare beyond their pages (list pages and their numbered pages)."""
+    return {normalize(url) for urls in declarations() for url in urls.export_urls()}
 
 
 @lru_cache(maxsize=1)
@@ -147,17 +109,8 @@ def excluded_prefixes():
 
 @lru_cache(maxsize=1)
 def search_paths():
-    """The search page of each language: it needs a server."""
-    out = set()
-    try:
-        from samizdat.news.models import HomePage
-    except ImportError:
-        return frozenset()
-    for home in HomePage.objects.live():
-        parts = home.get_url_parts()
-        if parts:
-            out.add(normalize(parts[2] + home.reverse_subpage("search_page")))
-    return frozenset(out)
+    """Paths apps declare as needing a server (search): left out, links removed."""
+    return frozenset(normalize(url) for urls in declarations() for url in urls.server_only_urls())
 
 
 def is_excluded(path):
@@ -205,11 +158,7 @@ def join(base_path, url):
     return urljoin(base_path, url)
 
 
-def split(url):
-    return urlsplit(url)
-
-
 def clear_caches():
-    for cached in (excluded_prefixes, search_paths, donation_prefixes, is_donation,
+    for cached in (declarations, excluded_prefixes, search_paths, donation_prefixes, is_donation,
                    is_wagtail_page):
         cached.cache_clear()

@@ -20,6 +20,7 @@ from wagtail.contrib.frontend_cache.utils import purge_urls_from_cache
 from wagtail.models import Page
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from .mirror_export import author_path, numbered_page_path, tag_path
 from .pagecache import new_generation
 
 # Section pages beyond the first shift when an article arrives; purge a few.
@@ -73,17 +74,17 @@ def urls_to_purge(page):
             section_urls = _page_urls(section)
             urls.update(section_urls)
             urls.update(
-                f"{u}page/{n}/" for u in section_urls[:1]
+                numbered_page_path(u, n) for u in section_urls[:1]
                 for n in range(2, SECTION_PAGES_TO_PURGE + 1)
             )
             urls.update(f"{root_url}{prefix}/feeds/sections/{section.slug}/{kind}/"
                         for kind in FEED_KINDS)
         home_url = f"{root_url}{prefix}/"
         for tag in page.tags.all():
-            urls.add(f"{home_url}tags/{tag.slug}/")
+            urls.add(tag_path(home_url, tag.slug))
         for link in page.article_authors.select_related("author"):
             slug = link.author.slug
-            urls.add(f"{home_url}authors/{slug}/")
+            urls.add(author_path(home_url, slug))
             urls.update(f"{root_url}{prefix}/feeds/authors/{slug}/{kind}/" for kind in FEED_KINDS)
     elif isinstance(page, SectionPage):
         urls.update(f"{root_url}{prefix}/feeds/sections/{page.slug}/{kind}/"

@@ -1,5 +1,9 @@
 """sitemap.xml with hreflang alternates, and a Google News sitemap.
 
+The list URLs (numbered section pages, author and tag pages) come from
+mirror_export.py, where the news app declares them once for the sitemaps, the
+static export and the cache purge alike.
+
 Django's Sitemap does the language work (`i18n`, `alternates`, `x_default`):
 an item here is one piece of content in all the languages it exists in, and
 location() answers for the language being generated. Everything is read in
@@ -7,7 +11,6 @@ a fixed number of queries, whatever the size of the archive.
 """
 
 import datetime
-import math
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
@@ -22,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from wagtail.models import Page, Site
 
+from .mirror_export import author_path, numbered_page_paths, tag_path
 from .seo import page_path
 
 # Google News lists articles of the last two days, at most 1,000 per sitemap
@@ -176,22 +180,18 @@ class SectionListingSitemap(I18nSitemap):
     """Pages 2, 3, … of each section, so a crawler or a mirror reaches every article."""
 
     def entries(self):
-        from .listing import ARTICLES_PER_PAGE
         from .models import ArticlePage, SectionPage
 
         counts = {}
         for article in self.content.pages_of_type(ArticlePage):
             parent = article.path[: -article.steplen]
             counts[parent] = counts.get(parent, 0) + 1
-        resolver = SectionPage.get_resolver()
         groups = {}
         for section in self.content.pages_of_type(SectionPage):
-            pages = math.ceil(counts.get(section.path, 0) / ARTICLES_PER_PAGE)
-            for number in range(2, pages + 1):
+            section_path = page_path(section, self.request)
+            paths = numbered_page_paths(section_path, counts.get(section.path, 0))
+            for number, path in enumerate(paths, start=2):
                 entry = groups.setdefault((section.translation_key, number), Entry())
-                path = page_path(section, self.request) + resolver.reverse(
-                    "numbered_page", number=number
-                )
                 entry.add(section.locale.language_code, path, section.last_published_at)
         return groups.values()
 
@@ -200,7 +200,7 @@ class AuthorSitemap(I18nSitemap):
     """Author pages, in each language the author has published in."""
 
     def entries(self):
-        from .models import ArticleAuthor, HomePage
+        from .models import ArticleAuthor
 
         rows = (
             ArticleAuthor.objects.filter(page__in=self.content.articles())
@@ -208,14 +208,13 @@ class AuthorSitemap(I18nSitemap):
             .annotate(lastmod=Max("page__last_published_at"))
             .order_by("author__slug", "page__locale__language_code")
         )
-        resolver = HomePage.get_resolver()
         groups = {}
         for row in rows:
             home_path = self.content.home_paths.get(row["page__locale__language_code"])
             if home_path is None:
                 continue
             slug = row["author__slug"]
-            path = home_path + resolver.reverse("author", slug)
+            path = author_path(home_path, slug)
             groups.setdefault(slug, Entry()).add(
                 row["page__locale__language_code"], path, row["lastmod"]
             )
@@ -226,7 +225,7 @@ class TagSitemap(I18nSitemap):
     """Tag pages, in each language with articles carrying the tag."""
 
     def entries(self):
-        from .models import ArticleTag, HomePage
+        from .models import ArticleTag
 
         rows = (
             ArticleTag.objects.filter(content_object__in=self.content.articles())
@@ -234,7 +233,6 @@ class TagSitemap(I18nSitemap):
             .annotate(lastmod=Max("content_object__last_published_at"))
             .order_by("tag__slug", "content_object__locale__language_code")
         )
-        resolver = HomePage.get_resolver()
         groups = {}
         for row in rows:
             language_code = row["content_object__locale__language_code"]
@@ -242,7 +240,7 @@ class TagSitemap(I18nSitemap):
             if home_path is None:
                 continue
             slug = row["tag__slug"]
-            path = home_path + resolver.reverse("tag", slug)
+            path = tag_path(home_path, slug)
             groups.setdefault(slug, Entry()).add(language_code, path, row["lastmod"])
         return groups.values()
 

@@ -79,12 +79,12 @@ def test_failed_export_leaves_the_previous_export_in_place(demo_site, signing_ke
     target = tmp_path / "out"
     call_command("export_site", str(target), "--no-progress", verbosity=0)
     before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
-    from samizdat.mirrors import export as export_module
+    from samizdat.mirrors import manifest
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(export_module.manifest_mod, "write_signed", broken)
+    monkeypatch.setattr(manifest, "write_signed", broken)
     with pytest.raises(CommandError, match="writing the export failed \\(disk full\\)"):
         call_command("export_site", str(target), "--no-progress", verbosity=0)
     after = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
@@ -98,16 +98,16 @@ def test_a_page_that_fails_to_render_fails_the_export_and_signs_nothing(
     target = tmp_path / "out"
     call_command("export_site", str(target), "--no-progress", "--jobs", "1", verbosity=0)
     before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
-    from samizdat.mirrors import export as export_module
+    from samizdat.mirrors.export.render import Renderer
 
-    real = export_module.render_one
+    real = Renderer.render_one
 
-    def database_gone_for_one_page(path):  # what PostgreSQL stopping mid-export did
+    def database_gone_for_one_page(self, path):  # what PostgreSQL stopping mid-export did
         if path.startswith("/news/") and path.count("/") > 2:
             raise OSError("server closed the connection unexpectedly")
-        return real(path)
+        return real(self, path)
 
-    monkeypatch.setattr(export_module, "render_one", database_gone_for_one_page)
+    monkeypatch.setattr(Renderer, "render_one", database_gone_for_one_page)
     with pytest.raises(CommandError, match=r"page\(s\) failed, so nothing was signed"):
         call_command("export_site", str(target), "--no-progress", "--jobs", "1", verbosity=0)
     after = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}

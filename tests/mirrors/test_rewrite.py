@@ -3,15 +3,17 @@
 import base64
 import hashlib
 
-from samizdat.mirrors import export
+from samizdat.mirrors import urlset
+from samizdat.mirrors.export.context import ExportContext
+from samizdat.mirrors.export.render import Renderer, classify_path
 from samizdat.mirrors.rewrite import PageRewriter, file_for
 
-CTX = {
-    "scheme": "https", "host": "news.example.org", "site_url": "https://news.example.org",
-    "static_url": "/static/", "media_url": "/media/", "tmpdir": "", "previous": "",
-    "onion": False, "onion_url": "", "donation_origin": "https://give.example.net",
-    "nonhtml": {"/feeds/rss/": "xml"},
-}
+CTX = ExportContext(
+    scheme="https", host="news.example.org", site_url="https://news.example.org",
+    static_url="/static/", media_url="/media/", tmpdir="", previous="",
+    onion=False, onion_url="", donation_origin="https://give.example.net",
+)
+NONHTML = {"/feeds/rss/": "xml"}
 
 PAGE = b"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <link rel="canonical" href="https://news.example.org/news/a/">
@@ -31,18 +33,18 @@ PAGE = b"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 
 
 def rewrite(monkeypatch, body=PAGE, path="/news/a/"):
-    monkeypatch.setattr(export.urlset, "search_paths", lambda: frozenset({"/search/"}))
-    monkeypatch.setattr(export.urlset, "is_donation", lambda p: p.startswith("/support/"))
-    monkeypatch.setattr(export.urlset, "is_excluded", lambda p: p == "/search/")
-    export._classify_path.cache_clear()
+    monkeypatch.setattr(urlset, "search_paths", lambda: frozenset({"/search/"}))
+    monkeypatch.setattr(urlset, "is_donation", lambda p: p.startswith("/support/"))
+    monkeypatch.setattr(urlset, "is_excluded", lambda p: p == "/search/")
+    classify_path.cache_clear()
     assumed = set()
-    options = {"donation_origin": CTX["donation_origin"], "form_origins": [CTX["donation_origin"]],
+    options = {"donation_origin": CTX.donation_origin, "form_origins": [CTX.donation_origin],
                "onion_url": "", "onion": False, "mirror_note": None}
-    rewriter = PageRewriter(lambda u, b: export.classify(u, b, CTX),
-                            lambda p: export.file_of(p, CTX, assumed), path,
+    renderer = Renderer(CTX, dict(NONHTML))
+    rewriter = PageRewriter(renderer.classify, lambda p: renderer.file_of(p, assumed), path,
                             file_for(path), options)
     result = rewriter.rewrite(body)
-    export._classify_path.cache_clear()
+    classify_path.cache_clear()
     return result.body.decode(), result
 
 

@@ -269,3 +269,30 @@ def test_home_and_section_lastmod_follow_their_newest_article(client, newsroom):
     assert entries[BASE + "/"]["lastmod"] == today
     assert entries[BASE + "/news/"]["lastmod"] == long_ago.strftime("%Y-%m-%d")
     assert entries[BASE + "/ru/"]["lastmod"] == long_ago.strftime("%Y-%m-%d")
+
+
+def test_the_mirror_exports_every_list_page_the_sitemap_names_and_each_answers(
+        client, newsroom):
+    """Sitemap and static export build list URLs through one declaration
+    (news/mirror_export.py): a long section's page 2, author and tag pages."""
+    from samizdat.news.mirror_export import urls
+
+    home = HomePage.objects.get(locale__language_code="en")
+    archive = SectionPage(title="Archive", slug="archive")
+    home.add_child(instance=archive)
+    archive.save_revision().publish()
+    staff = make.author("staff")
+    for number in range(ARTICLES_PER_PAGE + 1):
+        make.publish_article(archive, f"Archive story {number}", authors=[staff],
+                             tags=["archive"])
+
+    exported = set(urls.export_urls())
+    assert {"/archive/page/2/", "/authors/staff/", "/authors/staff/page/2/",
+            "/tags/archive/", "/tags/archive/page/2/"} <= exported
+    assert "/archive/page/3/" not in exported
+    listed = {loc.removeprefix(BASE) for loc in sitemap_entries(client)
+              if "/page/" in loc or "/authors/" in loc or "/tags/" in loc}
+    assert listed and listed <= exported
+    for path in sorted(exported):
+        assert client.get(path).status_code == 200, path
+    assert set(urls.server_only_urls()) >= {"/search/"}
