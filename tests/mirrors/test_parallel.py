@@ -69,8 +69,13 @@ def test_ctrl_c_stops_the_export_and_keeps_the_previous_one(demo_env, tmp_path):
         [sys.executable, "manage.py", "export_site", str(out), "--jobs", "2", "--no-progress"],
         cwd=ROOT, env=demo_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True)
-    time.sleep(4)  # the workers are rendering pages by now
-    assert export.poll() is None, export.communicate()
+    # Once pages are being written the workers are busy (a fixed sleep came too early on a
+    # loaded machine: the signal arrived during Django's start-up, before any export code).
+    ends = time.monotonic() + 120
+    while not any(True for tmp in tmp_path.glob(".out.tmp-*") for _ in tmp.rglob("*.html")):
+        assert export.poll() is None, export.communicate()
+        assert time.monotonic() < ends, "the export wrote no page in 120 s"
+        time.sleep(0.05)
     # Ctrl-C in a terminal reaches the whole foreground process group.
     os.killpg(export.pid, signal.SIGINT)
     try:
