@@ -113,3 +113,8 @@ APPS_WITHOUT_CIRCLES = ["core", "users", "images", "news", "appeals", "mirrors",
 @pytest.mark.parametrize("app", APPS_WITHOUT_CIRCLES)
 def test_no_import_circle_inside_the_app(app):
     assert [" -> ".join(cycle) for cycle in cycles_within(app)] == []
+
+
+@pytest.mark.parametrize("app", ["core", "support", "appeals", "news"])
+def test_no_app_imports_newsletters(app):
+    assert offenders(app, "newsletters") == []
