@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "samizdat.support",
     "samizdat.appeals",
     "samizdat.mirrors",
+    "samizdat.newsletters",
     "wagtail.contrib.settings",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.simple_translation",
@@ -369,6 +370,8 @@ SAMIZDAT_PERIODIC_JOBS = [
     ("apply_retention", 86400),
     # Opt-in e-mail reminders ("remind me later"): send the due ones, then delete them.
     ("send_appeal_reminders", 3600),
+    # Newsletter sign-ups nobody confirmed within seven days are erased.
+    ("purge_newsletter_requests", 3600),
 ]
 SAMIZDAT_TASK_ROWS_DAYS = int(os.environ.get("SAMIZDAT_TASK_ROWS_DAYS", "7"))
 

@@ -25,6 +25,7 @@ urlpatterns += i18n_patterns(
     path("", include("samizdat.support.urls")),
     path("", include("samizdat.appeals.urls")),
     path("", include("samizdat.mirrors.urls")),
+    path("", include("samizdat.newsletters.urls")),
     path("", include("samizdat.security.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,

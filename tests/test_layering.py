@@ -130,3 +130,8 @@ def test_the_mirror_finds_each_apps_declared_urls_by_name():
     urlset.clear_caches()
     assert isinstance(mirror_export.urls, SiteUrls)
     assert mirror_export.urls in urlset.declarations()
+
+
+@pytest.mark.parametrize("app", ["core", "support", "appeals", "news"])
+def test_no_app_imports_newsletters(app):
+    assert offenders(app, "newsletters") == []
