@@ -18,6 +18,7 @@ import copy
 import itertools
 import threading
 
+from django.apps import apps
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from .pagecache import current_generation
@@ -75,8 +76,7 @@ def homes(request):
         return {}
 
     def build():
-        from .models import HomePage
-
+        HomePage = apps.get_model("news", "HomePage")  # models imports this module
         return {home.locale.language_code: home for home in
                 HomePage.objects.live().select_related("locale")
                 .filter(translation_key=site.root_page.translation_key)}
@@ -90,8 +90,7 @@ def sections(request, home):
         return []
 
     def build():
-        from .models import SectionPage
-
+        SectionPage = apps.get_model("news", "SectionPage")
         return list(SectionPage.objects.live().public().child_of(home))
 
     return cached(request, ("sections", home.pk), build)
