@@ -116,8 +116,11 @@
     if (!done) return hide(el);
     const link = q("[data-ap-ics]", done), t = q("[data-ap-remind-date]", done);
     const form = q("form", el), day = new Date(until);
-    t.textContent = day.toLocaleDateString(H.lang || undefined, {dateStyle: "long"});
-    t.dateTime = day.toISOString().slice(0, 10);
+    // The <time> is made here: the page itself never carries an empty one.
+    const when = document.createElement("time");
+    when.textContent = day.toLocaleDateString(H.lang || undefined, {dateStyle: "long"});
+    when.dateTime = day.toISOString().slice(0, 10);
+    t.replaceChildren(when);
     const url = form ? form.action : location.origin + "/";
     link.href = URL.createObjectURL(new Blob([ics(until, link.dataset.apIcsSummary, url)], {type: "text/calendar"}));
     q("[data-ap-body]", el).hidden = true;
