@@ -90,6 +90,7 @@ def test_remind_me_later_hides_the_letter_until_the_period_is_over(page, site, d
     status = page.get_by_role("status").filter(has_text="We won't ask you again until")
     assert status.is_visible()
     assert "December 2, 2026" in status.inner_text()
+    assert status.locator("time").get_attribute("datetime") == "2026-12-02"
     assert shown(page, "banner") is None
     with page.expect_download() as info:
         page.get_by_role("link", name="Add the reminder to your calendar (.ics)").click()

@@ -287,3 +287,11 @@ def test_reminder_calendars_follow_rfc_5545_with_one_uid_per_file(client, demo_s
         uids.add(str(event["UID"]))
         assert name.strip() in str(event["SUMMARY"])  # unfolded whole, comma and all
     assert len(uids) == len(calendars)
+
+
+@pytest.mark.django_db
+def test_the_letter_carries_no_time_element_without_a_value(client, demo_appeals):
+    html = html_of(client, ARTICLE)
+    assert 'data-placement="letter"' in html and "data-ap-remind-date" in html
+    valued = re.findall(r'<time datetime="[^"]+">[^<]+</time>', html)
+    assert html.count("<time") == len(valued)

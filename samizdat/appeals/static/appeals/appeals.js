@@ -116,7 +116,10 @@
     if (!done) return hide(el);
     const link = q("[data-ap-ics]", done), t = q("[data-ap-remind-date]", done);
     const form = q("form", el), day = new Date(until);
-    t.textContent = day.toLocaleDateString(H.lang || undefined, {dateStyle: "long"});
+    const w = D.createElement("time");  // made here: the page never carries an empty one
+    w.textContent = day.toLocaleDateString(H.lang || undefined, {dateStyle: "long"});
+    w.dateTime = day.toISOString().slice(0, 10);
+    t.replaceChildren(w);
     const url = form ? form.action : location.origin + "/";
     link.href = URL.createObjectURL(new Blob([ics(until, link.dataset.apIcsSummary, url)], {type: "text/calendar"}));
     q("[data-ap-body]", el).hidden = true;
