@@ -22,7 +22,6 @@
     for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
     return (h >>> 0) / 4294967296;
   };
-  // Forget what has expired.
   for (const id in st.a || {}) {
     const e = st.a[id];
     e.s = (e.s || []).filter((t) => t > now - 400 * DAY).slice(-20);
@@ -116,7 +115,7 @@
     if (!done) return hide(el);
     const link = q("[data-ap-ics]", done), t = q("[data-ap-remind-date]", done);
     const form = q("form", el), day = new Date(until);
-    const w = D.createElement("time");  // made here: the page never carries an empty one
+    const w = D.createElement("time");
     w.textContent = day.toLocaleDateString(H.lang || undefined, {dateStyle: "long"});
     w.dateTime = day.toISOString().slice(0, 10);
     t.replaceChildren(w);
@@ -125,7 +124,7 @@
     q("[data-ap-body]", el).hidden = true;
     done.hidden = false; done.tabIndex = -1; done.focus();
   };
-  // The letter's widget: amounts follow the frequency; "other" replaces them.
+  // Letter widget: amounts follow the frequency.
   const widget = (form, submitted) => {
     const box = q("[data-ap-amounts]", form), other = q("[data-ap-other]", form);
     const radios = () => $$("input[type=radio][name=amount]", form);
