@@ -8,9 +8,10 @@ Entries live per process under two tokens:
 - the page cache's generation (pagecache.current_generation), which publishing,
   unpublishing, moving or deleting a page and saving a snippet or setting
   replace in every process that shares the cache (signal_handlers.py);
-- a local epoch, bumped by any row saved or deleted in this process, so a
-  change made here is never answered from a stale copy, even one no signal
-  handler above treats as site-wide.
+- a local epoch, bumped by any row saved or deleted in this process (but the
+  rows in UNREAD, written all the time and never read here), so a change made
+  here is never answered from a stale copy, even one no signal handler above
+  treats as site-wide.
 The tokens are read once per request (kept on the request).
 """
 
@@ -29,7 +30,24 @@ _state = {"token": None, "data": {}}
 _local = {"epoch": next(_epoch)}
 
 
-def _bump(**kwargs):
+# Rows written while serving readers, donors and workers that nothing here reads: saving
+# them must not throw the process's copy away (an image rendition made on a first view,
+# an appeal's daily counter, a payment, a session, a task or a heartbeat).
+UNREAD = frozenset({
+    "images.customrendition", "appeals.dailycount", "appeals.emailreminder",
+    "news.workerheartbeat", "core.periodicjobrun", "security.proberun", "users.user",
+    "support.supporter", "support.contribution", "support.pledge", "support.providerevent",
+    "support.ledgerentry", "support.receiptdelivery", "support.reconciliationrun",
+    "support.managelink", "newsletters.subscriber", "newsletters.subscription",
+})
+UNREAD_APPS = frozenset({"sessions", "django_tasks_db", "axes", "otp_totp", "otp_static",
+                         "django_otp_webauthn", "wagtailsearch", "modelsearch"})
+
+
+def _bump(sender=None, **kwargs):
+    meta = getattr(sender, "_meta", None)
+    if meta is not None and (meta.label_lower in UNREAD or meta.app_label in UNREAD_APPS):
+        return
     _local["epoch"] = next(_epoch)
 
 
