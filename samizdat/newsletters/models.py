@@ -7,6 +7,7 @@ No IP address is stored: consent is a time and the form it came from.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -93,3 +94,72 @@ class Subscription(models.Model):
     def __str__(self):
         state = "confirmed" if self.confirmed else "pending"
         return f"{self.newsletter} ({state})"
+
+
+def no_line_breaks(value):
+    """A subject reaches a mail header: a line break there would inject headers."""
+    if "\n" in value or "\r" in value:
+        raise ValidationError(_("Line breaks are not allowed here."))
+
+
+class Issue(models.Model):
+    """One issue of a newsletter: an article from the site in full, or free text.
+
+    Sending creates one Delivery per confirmed subscription first (sending.py), so a
+    send that stops half-way resumes with the readers left and nobody twice."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+
+    newsletter = models.ForeignKey(Newsletter, on_delete=models.PROTECT, related_name="issues",
+                                   verbose_name=_("newsletter"))
+    subject = models.CharField(_("subject"), max_length=200, validators=[no_line_breaks],
+                               help_text=_("Not shown in discreet mode: readers see a "
+                                           "neutral subject instead."))
+    article = models.ForeignKey(
+        "news.ArticlePage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("article"),
+        help_text=_("Sent in full: title, standfirst, text and images."))
+    body = models.TextField(_("text"), blank=True,
+                            help_text=_("Plain text, sent before the article (or alone)."))
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices,
+                              default=Status.DRAFT, editable=False)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("issue")
+        verbose_name_plural = _("issues")
+        ordering = ["-created"]
+        permissions = [("send_issue", _("Can send an issue to subscribers"))]
+
+    def __str__(self):
+        return self.subject
+
+    def clean(self):
+        if self.article_id is None and not self.body.strip():
+            raise ValidationError(_("Choose an article or write some text."))
+
+
+class Delivery(models.Model):
+    """One issue to one subscription. Claimed before the message goes to the mail server
+    and marked sent once the server accepted it; a claim older than the lease is taken
+    over (docs/newsletters.md says which window can repeat one message)."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="deliveries")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
+                                     related_name="deliveries")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [models.UniqueConstraint(fields=["issue", "subscription"],
+                                               name="newsletters_one_delivery")]
+        indexes = [models.Index(fields=["issue", "sent_at"])]
+
+    def __str__(self):
+        return f"issue {self.issue_id} to subscription {self.subscription_id}"

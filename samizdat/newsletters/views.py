@@ -5,13 +5,15 @@ page and carries no token; a forged request can only ask for a confirmation
 e-mail, which does nothing until its owner uses the link (double opt-in).
 """
 
+from django.db import transaction
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 
 from . import subscribing
 from .forms import SubscribeForm
-from .models import Newsletter
+from .models import Newsletter, Subscription
+from .render import subscription_for
 
 
 def _page(request, form, status=200, **extra):
@@ -52,3 +54,28 @@ def confirm(request, token):
         return render(request, "newsletters/confirmed.html", {"subscriber": subscriber},
                       status=200 if subscriber else 404)
     return render(request, "newsletters/confirm.html")
+
+
+@csrf_exempt
+def unsubscribe(request, token):
+    """The link in every issue and its List-Unsubscribe header. A POST (the reader's
+    button, or a mail client's one-click POST per RFC 8058) unsubscribes at once, with
+    no CSRF token and no session; a GET only shows the button, so link scanners that
+    fetch mail links unsubscribe no one."""
+    pk = subscription_for(token)
+    if pk is None:
+        return render(request, "newsletters/unsubscribed.html", {"invalid": True},
+                      status=404)
+    if request.method == "POST":
+        with transaction.atomic():
+            subscription = Subscription.objects.filter(pk=pk).select_related(
+                "subscriber").first()
+            if subscription is not None:
+                subscriber = subscription.subscriber
+                subscription.delete()
+                if not subscriber.subscriptions.exists():
+                    subscriber.delete()
+        return render(request, "newsletters/unsubscribed.html", {"done": True})
+    subscription = Subscription.objects.filter(pk=pk).select_related("newsletter").first()
+    return render(request, "newsletters/unsubscribed.html",
+                  {"subscription": subscription, "gone": subscription is None})

@@ -1,20 +1,23 @@
-"""Newsletters in the Wagtail admin: staff edit newsletters; subscribers are not listed
-by address (the addresses are encrypted), only counted per newsletter."""
+"""Newsletters in the Wagtail admin: staff edit newsletters and issues; subscribers are
+not listed by address (the addresses are encrypted), only counted per newsletter."""
 
 from django.db.models import Count, Q
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.widgets.button import Button
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from .models import Newsletter
+from . import admin_views
+from .models import Issue, Newsletter
 
 
 class NewsletterViewSet(SnippetViewSet):
     model = Newsletter
     icon = "mail"
     menu_label = _("Newsletters")
-    add_to_admin_menu = True
     list_display = ["name", "language", "cadence", "discreet",
                     Column("confirmed_count", label=_("Confirmed subscribers"))]
     list_filter = ["language"]
@@ -25,4 +28,32 @@ class NewsletterViewSet(SnippetViewSet):
                                   filter=Q(subscriptions__confirmed__isnull=False)))
 
 
-register_snippet(NewsletterViewSet)
+class IssueViewSet(SnippetViewSet):
+    model = Issue
+    icon = "doc-full"
+    menu_label = _("Issues")
+    list_display = ["subject", "newsletter", "status", "sent_at"]
+    list_filter = ["newsletter", "status"]
+
+
+class NewslettersGroup(SnippetViewSetGroup):
+    items = (NewsletterViewSet, IssueViewSet)
+    menu_icon = "mail"
+    menu_label = _("Newsletters")
+    menu_name = "newsletters"
+
+
+register_snippet(NewslettersGroup)
+
+
+@hooks.register("register_admin_urls")
+def send_urls():
+    return [path("newsletters/issues/<int:pk>/send/", admin_views.send_issue,
+                 name="newsletters_send_issue")]
+
+
+@hooks.register("register_snippet_listing_buttons")
+def send_button(snippet, user, next_url=None):
+    if isinstance(snippet, Issue) and user.has_perm("newsletters.send_issue"):
+        yield Button(_("Send…"), reverse("newsletters_send_issue", args=[snippet.pk]),
+                     icon_name="mail", priority=30)
