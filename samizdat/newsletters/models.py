@@ -141,6 +141,9 @@ class Issue(models.Model):
     def clean(self):
         if self.article_id is None and not self.body.strip():
             raise ValidationError(_("Choose an article or write some text."))
+        if self.article_id is not None and not self.article.live:
+            raise ValidationError({"article": _("Choose a published article: a draft is "
+                                                "not sent to readers.")})
 
 
 class Delivery(models.Model):

@@ -47,6 +47,8 @@ def start(issue_id):
         issue = Issue.objects.select_for_update().get(pk=issue_id)
         if issue.status == Issue.Status.SENT:
             raise NotSendable("This issue was sent already.")
+        if issue.article_id is not None and not issue.article.live:
+            raise NotSendable("The article of this issue is not published.")
         if issue.status == Issue.Status.DRAFT:
             confirmed = Subscription.objects.filter(newsletter_id=issue.newsletter_id,
                                                     confirmed__isnull=False)

@@ -37,7 +37,8 @@ def editor(django_user_model, client, settings, *codenames):
 
 def test_staff_with_the_permission_send_from_the_admin(client, django_user_model, settings,
                                                        issue, mailoutbox):
-    staff = editor(django_user_model, client, settings, "send_issue")
+    staff = editor(django_user_model, client, settings, "send_issue", "add_issue")
+    assert staff.get("/admin/snippets/newsletters/issue/add/").status_code == 200
     listing = staff.get("/admin/snippets/newsletters/issue/").content.decode()
     url = f"/admin/newsletters/issues/{issue.pk}/send/"
     assert url in listing

@@ -238,3 +238,27 @@ def test_an_issue_of_free_text_only_is_sent(smtp_inbox, weekly):  # noqa: F811
     [message] = smtp_inbox.wait_for(1)
     text, html = parts(message)
     assert "No article this week." in text and "<p>No article this week.</p>" in html
+
+
+def test_a_draft_article_is_never_sent(smtp_inbox, weekly, article):  # noqa: F811
+    from django.core.exceptions import ValidationError
+
+    subscribe(weekly, "reader@example.org")
+    article.unpublish()
+    issue = issue_of(weekly, article)
+    with pytest.raises(ValidationError):
+        issue.full_clean()
+    with pytest.raises(sending.NotSendable):
+        sending.start(issue.pk)
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.DRAFT and smtp_inbox.messages == []
+
+
+def test_a_russian_discreet_newsletter_has_a_russian_neutral_subject(smtp_inbox, article):  # noqa: F811
+    quiet = Newsletter.objects.create(name="Самиздат", language="ru", discreet=True,
+                                      cadence="daily")
+    subscribe(quiet, "reader@example.org")
+    send(issue_of(quiet, article, subject="Самиздат: наводнение"))
+    [message] = smtp_inbox.wait_for(1)
+    assert message["Subject"] == "Ежедневная сводка"
+    assert "Отписаться" in parts(message)[0]
