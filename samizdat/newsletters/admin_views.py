@@ -9,6 +9,13 @@ from django.utils.translation import gettext as _
 
 from . import sending
 from .models import Issue, Subscription
+from .render import render_content
+
+
+def preview(issue):
+    content = render_content(issue)
+    content.text = content.text.replace("{{UNSUBSCRIBE}}", _("(each reader's own link)"))
+    return content
 
 
 def send_issue(request, pk):
@@ -27,4 +34,5 @@ def send_issue(request, pk):
                                              confirmed__isnull=False).count()
     return TemplateResponse(request, "newsletters/admin/send_issue.html", {
         "issue": issue, "recipients": recipients, "progress": sending.progress(issue),
+        "preview": preview(issue) if issue.status == Issue.Status.DRAFT else None,
         "header_title": _("Send an issue")})

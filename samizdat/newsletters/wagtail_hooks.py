@@ -32,8 +32,15 @@ class IssueViewSet(SnippetViewSet):
     model = Issue
     icon = "doc-full"
     menu_label = _("Issues")
-    list_display = ["subject", "newsletter", "status", "sent_at"]
+    list_display = ["subject", "newsletter", "status",
+                    Column("sent_count", label=_("Sent to")),
+                    Column("delivery_count", label=_("Recipients")), "sent_at"]
     list_filter = ["newsletter", "status"]
+
+    def get_queryset(self, request):
+        return Issue.objects.select_related("newsletter").annotate(
+            delivery_count=Count("deliveries"),
+            sent_count=Count("deliveries", filter=Q(deliveries__sent_at__isnull=False)))
 
 
 class NewslettersGroup(SnippetViewSetGroup):

@@ -1,6 +1,8 @@
 """The Send action in the Wagtail admin: only staff with the permission see and use it;
 the send itself goes through the task queue."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Permission
 
@@ -44,12 +46,15 @@ def test_staff_with_the_permission_send_from_the_admin(client, django_user_model
     assert url in listing
     page = staff.get(url).content.decode()
     assert "It will go to 1 confirmed subscriber." in page
+    assert "Hello readers." in page  # the plain-text part, previewed before sending
     response = staff.post(url)
     assert response.status_code == 302
     issue.refresh_from_db()
     assert issue.status == Issue.Status.SENT
     assert [m.to for m in mailoutbox] == [["reader@example.org"]]
     assert "Sent 1 of 1; 0 left." in staff.get(url).content.decode()
+    listing = staff.get("/admin/snippets/newsletters/issue/").content.decode()
+    assert re.search(r"<td[^>]*>\s*1\s*</td>\s*<td[^>]*>\s*1\s*</td>", listing)
     staff.post(url)  # pressing Send again sends nothing
     assert len(mailoutbox) == 1
 
