@@ -256,6 +256,8 @@ SAMIZDAT_TASKS_RERUN_IF_WORKER_DIES = {
     "samizdat.support.tasks.send_receipt": ("again",),
     # Locks its folder and writes what changed; a second run redoes the same export.
     "samizdat.mirrors.tasks.export_and_publish": (),
+    # Claims each Delivery before sending it: a second run sends only what is left.
+    "samizdat.newsletters.tasks.send_batch": (),
     # Wagtail's own: recomputing an index or focal point, purging or deleting again.
     "wagtail.tasks.update_reference_index_task": (),
     "wagtail.tasks.delete_file_from_storage_task": (),
