@@ -115,6 +115,9 @@ def test_list_headers_follow_rfc_8058(smtp_inbox, weekly, article, settings):  #
     links = re.findall(r"<([^>]+)>", message["List-Unsubscribe"])
     assert links[0].startswith(settings.SAMIZDAT_DONATION_ORIGIN + "/newsletters/unsubscribe/")
     assert links[1] == "mailto:unsubscribe@samizdat.example?subject=unsubscribe"
+    raw = smtp_inbox.envelopes[0].content  # as sent: plain ASCII, no RFC 2047 words
+    assert f"\nList-Unsubscribe: <{links[0]}>,".encode() in raw
+    assert f" <{links[1]}>\r\n".encode() in raw
     assert f"<newsletter-{weekly.pk}." in message["List-Id"]
     assert "The Weekly Samizdat" in message["List-Id"]
     assert links[0] in parts(message)[0]
