@@ -66,7 +66,7 @@ def _image(image, base, caption=""):
 def article_parts(article, base):
     """(html, text) of an article's title, standfirst, lead image and body."""
     html_parts = [format_html("<h1>{}</h1>", article.title)]
-    text_parts = [article.title, "=" * len(article.title)]
+    text_parts = [f"{article.title}\n{'=' * len(article.title)}"]
     if article.standfirst:
         html_parts.append(format_html('<p class="standfirst"><strong>{}</strong></p>',
                                       article.standfirst))
