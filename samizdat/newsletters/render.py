@@ -9,8 +9,6 @@ unsubscribe link.
 import html
 import re
 from dataclasses import dataclass
-from email.header import Header
-from email.message import Message
 from email.utils import formataddr
 from urllib.parse import urlsplit
 
@@ -104,19 +102,6 @@ def article_url(article, base):
     return base + path
 
 
-class IssueMessage(EmailMultiAlternatives):
-    """Keeps List-Unsubscribe as plain ASCII on one line: the default folding of a long
-    URL turns it into RFC 2047 encoded words, which one-click clients do not decode."""
-
-    def message(self, *args, **kwargs):
-        msg = super().message(*args, **kwargs)
-        value = msg["List-Unsubscribe"]
-        del msg["List-Unsubscribe"]
-        Message.__setitem__(msg, "List-Unsubscribe",
-                            Header(value, "us-ascii", header_name="List-Unsubscribe"))
-        return msg
-
-
 @dataclass
 class IssueContent:
     subject: str
@@ -175,7 +160,7 @@ def message_for(content, subscription, connection=None):
     headers = {"List-Id": content.list_id, "List-Unsubscribe": ", ".join(unsubscribe),
                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     newsletter = subscription.newsletter
-    message = IssueMessage(
+    message = EmailMultiAlternatives(
         subject=content.subject, body=content.text.replace("{{UNSUBSCRIBE}}", url),
         from_email=content.from_email, to=[subscription.subscriber.email],
         reply_to=[newsletter.reply_to] if newsletter.reply_to else None,
