@@ -14,10 +14,14 @@ HREF = re.compile(r'href="([^"#?]*)"')
 
 @pytest.fixture
 def demo(demo_site):
-    """The demo as `make demo` shows it: news, and the banner, inline ask and letter."""
+    """The demo as `make demo` shows it: news, the banner, inline ask and letter, and the
+    newsletters (their sign-up form is in every page's footer)."""
+    from django.apps import apps
+
     from samizdat.appeals.demo import ensure_demo_appeals
 
     ensure_demo_appeals()
+    apps.get_app_config("newsletters").load_demo()
     return demo_site
 
 
@@ -39,6 +43,7 @@ def page_types(client):
             f"{code} article": article.url, f"{code} tag": tag, f"{code} author": author,
             f"{code} search": f"{prefix}search/?q=strike", f"{code} support": f"{prefix}support/",
             f"{code} mirrors": f"{prefix}mirrors/", f"{code} missing": f"{prefix}no-such-page/",
+            f"{code} newsletters": f"{prefix}newsletters/",
         })
     return paths
 
