@@ -1,6 +1,7 @@
 """Template helpers shared by every reader-facing page."""
 
 import re
+from urllib.parse import urlencode
 
 from django import template
 from django.conf import settings
@@ -54,6 +55,11 @@ def language_links(context):
             suffix = request.path[len(own_url):]
             # Page N of a listing need not exist in the other language.
             suffix = PAGINATION_SUFFIX.sub("", suffix)
+            # A search keeps its words: the reader wants the same search in the other
+            # language, not an empty form (only q: nothing else of the URL travels).
+            query = request.GET.get("q", "").strip()
+            if query and suffix == HomePage.get_resolver().reverse("search_page"):
+                suffix += "?" + urlencode({"q": query})
         for translation in page.get_translations(inclusive=True).live().select_related("locale"):
             translations[translation.locale.language_code] = translation
     for code, _name in settings.LANGUAGES:
