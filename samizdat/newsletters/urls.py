@@ -8,5 +8,5 @@ app_name = "newsletters"
 urlpatterns = [
     path("newsletters/", views.index, name="index"),
     path("newsletters/confirm/<token:token>/", views.confirm, name="confirm"),
-    path("newsletters/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("newsletters/unsubscribe/<token:token>/", views.unsubscribe, name="unsubscribe"),
 ]
