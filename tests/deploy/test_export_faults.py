@@ -11,25 +11,14 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
+
+from tests.mirrors.test_parallel import manage, snapshot, wait_until_writing
 
 from .conftest import ROOT, require
 
 pytestmark = pytest.mark.xdist_group("private-postgres")
-
-
-def manage(env, *args):
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done
-
-
-def snapshot(folder):
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in Path(folder).rglob("*") if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -72,12 +61,7 @@ def test_postgres_stopping_mid_export_fails_it_and_keeps_the_previous_export(
         [sys.executable, "manage.py", "export_site", str(out), "--jobs", "2", "--no-progress"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        ends = time.monotonic() + 120
-        while not any(True for tmp in tmp_path.glob(".out.tmp-*")
-                      for _ in tmp.rglob("*.html")):
-            assert export.poll() is None, export.communicate()
-            assert time.monotonic() < ends, "the export wrote no page in 120 s"
-            time.sleep(0.05)
+        wait_until_writing(export, tmp_path)
         pg.stop()  # mid-export: pages are being written
         time.sleep(8)
         pg.start()

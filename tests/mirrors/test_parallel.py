@@ -49,6 +49,17 @@ def snapshot(folder):
             for p in Path(folder).rglob("*") if p.is_file()}
 
 
+def wait_until_writing(export, parent):
+    """Return once the running `export` has written pages into its temporary folder under
+    `parent`: its workers are busy then (a fixed sleep came too early on a loaded machine,
+    during Django's start-up, before any export code ran)."""
+    ends = time.monotonic() + 120
+    while not any(True for tmp in parent.glob(".out.tmp-*") for _ in tmp.rglob("*.html")):
+        assert export.poll() is None, export.communicate()
+        assert time.monotonic() < ends, "the export wrote no page in 120 s"
+        time.sleep(0.05)
+
+
 def test_export_site_with_two_workers_equals_one_process_and_verifies(demo_env, tmp_path):
     two = manage(demo_env, "export_site", str(tmp_path / "two"), "--jobs", "2")
     manage(demo_env, "export_site", str(tmp_path / "one"), "--jobs", "1")
@@ -69,13 +80,7 @@ def test_ctrl_c_stops_the_export_and_keeps_the_previous_one(demo_env, tmp_path):
         [sys.executable, "manage.py", "export_site", str(out), "--jobs", "2", "--no-progress"],
         cwd=ROOT, env=demo_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True)
-    # Once pages are being written the workers are busy (a fixed sleep came too early on a
-    # loaded machine: the signal arrived during Django's start-up, before any export code).
-    ends = time.monotonic() + 120
-    while not any(True for tmp in tmp_path.glob(".out.tmp-*") for _ in tmp.rglob("*.html")):
-        assert export.poll() is None, export.communicate()
-        assert time.monotonic() < ends, "the export wrote no page in 120 s"
-        time.sleep(0.05)
+    wait_until_writing(export, tmp_path)
     # Ctrl-C in a terminal reaches the whole foreground process group.
     os.killpg(export.pid, signal.SIGINT)
     try:
