@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install messages makemessages lint bench validators
+.PHONY: demo test install messages makemessages lint bench bench-newsletters validators
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,12 @@ install: $(VENV)/.installed
 
 # Compiled with Babel, so no system gettext is needed; `make makemessages`
 # (for developers, needs gettext) refreshes the catalogues.
+# A catalogue is compiled only when its .po is newer: two `make test` at once (.ci/run's
+# two passes) would otherwise rewrite a .mo while the other's tests read it.
 messages: install
 	@for po in samizdat/locale/*/LC_MESSAGES/*.po samizdat/*/locale/*/LC_MESSAGES/*.po; do \
 	  [ -e "$$po" ] || continue; \
+	  [ "$${po%.po}.mo" -nt "$$po" ] && continue; \
 	  $(BIN)/pybabel -q compile -i "$$po" -o "$${po%.po}.mo" || exit 1; \
 	done
 
@@ -64,11 +67,21 @@ lint: install
 	$(BIN)/ruff check .
 	$(MANAGE) makemigrations --check --dry-run
 
-bench: messages
+bench: messages bench/lighthouse/node_modules/.installed
 	bash bench/run.sh
 
-# The production set-up on loopback (nginx + 2 gunicorn + supervised worker, PostgreSQL
-# database "samizdat_smoke", Redis db 11, ports 8160-8164): see docs/deploy.md.
+# Newsletter sending through a private loopback Postfix (bench/README.md; root: installs postfix).
+bench-newsletters: messages
+	$(BIN)/python bench/newsletter_send.py $(ARGS)
+
+# Lighthouse for `make bench` (pinned in bench/lighthouse/package.json), run with
+# Debian's chromium headless (apt-get install -y chromium).
+bench/lighthouse/node_modules/.installed: bench/lighthouse/package.json bench/lighthouse/package-lock.json
+	cd bench/lighthouse && npm ci --no-audit --no-fund
+	touch $@
+
+# The production set-up on loopback (nginx + 2 gunicorn + supervised worker; a PostgreSQL
+# database, a Redis server and ports of its own, so runs side by side): see docs/deploy.md.
 .PHONY: prod-smoke
 prod-smoke: messages
 	SAMIZDAT_PROD_SMOKE=1 $(BIN)/pytest tests/deploy -q $(PYTEST_ARGS)

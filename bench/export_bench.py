@@ -1,5 +1,7 @@
-"""Export speed: pages/s, peak memory, ratio to sequential test-client rendering,
-and how many files an incremental export touches after one edit.
+"""Export speed: pages/s and peak memory of the export as it is and of the same export
+rendered through Django's test client (`--test-client`, how it rendered before), the
+ratio to sequential test-client rendering, and how many files an incremental export
+touches after one edit.
 
     .venv/bin/python bench/export_bench.py --articles 1000 [--articles 10000] [--jobs 2]
 
@@ -75,6 +77,19 @@ def measured(args, env):
     return done, seconds, peak
 
 
+def measured_tree(args, env):
+    """Run ARGS; (completed process, seconds, peak of the RSS summed over its whole
+    process tree, sampled every 0.2 s: parent and workers at once), as bench/speed.py
+    measures it."""
+    from speed import run_measured
+
+    try:
+        seconds, peak, out = run_measured(args, env)
+    except RuntimeError as error:
+        sys.exit(str(error))
+    return subprocess.CompletedProcess(args, 0, out, ""), seconds, peak
+
+
 def bench(articles, jobs):
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     load_before = os.getloadavg()[0]
@@ -92,8 +107,16 @@ def bench(articles, jobs):
     out = work / "out"
     # First export creates the image renditions; the measured one finds them made.
     run(manage + ["export_site", str(out), "--jobs", str(jobs), "--no-progress"], env)
+    # The same export through Django's test client (how exports rendered before
+    # DirectHandler and the bulk loaders), then the export as it is, in the same run.
+    _, client_seconds, client_peak = measured(
+        manage + ["export_site", str(out), "--force", "--jobs", str(jobs), "--no-progress",
+                  "--test-client"], env)
     _, seconds, export_peak = measured(manage + ["export_site", str(out), "--force", "--jobs",
                                                  str(jobs), "--no-progress"], env)
+    # Again, with the memory of parent and workers summed (what the goal counts).
+    _, tree_seconds, tree_peak = measured_tree(
+        manage + ["export_site", str(out), "--force", "--jobs", str(jobs), "--no-progress"], env)
     state_path = work / ".out.export-state.json.gz"
     state = json.load(gzip.open(state_path, "rt"))
     html = sum(1 for r in state["pages"].values() if r.get("type") == "text/html")
@@ -114,6 +137,12 @@ def bench(articles, jobs):
         "reference_urls_per_s": round(reference["urls"] / reference["seconds"], 1),
         "ratio_export_vs_sequential_client": round(reference["seconds"] / seconds, 2),
         "export_peak_rss_mb_largest_process": round(export_peak, 1),
+        "export_peak_rss_mb_process_tree": round(tree_peak, 1),
+        "export_seconds_tree_run": round(tree_seconds, 1),
+        "test_client_export_seconds": round(client_seconds, 1),
+        "test_client_export_urls_per_s": round(len(state["pages"]) / client_seconds, 1),
+        "test_client_export_peak_rss_mb": round(client_peak, 1),
+        "speedup_vs_test_client_export": round(client_seconds / seconds, 2),
         "reference_peak_rss_mb": round(ref_peak, 1),
         "load_demo_peak_rss_mb": round(load_peak, 1),
         "incremental_seconds": round(inc_seconds, 1),

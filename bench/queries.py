@@ -1,4 +1,4 @@
-"""Print the SQL queries one render of the article, a section and the home page takes.
+"""Print the SQL queries one render of each reader page type takes.
 
 Run with the bench's environment (SAMIZDAT_VAR_DIR pointing at its database).
 The page cache is off and each page is rendered once before counting, so
@@ -28,6 +28,8 @@ PAGES = {
     "article": "/news/river-port-strike-enters-third-week/",
     "section": "/news/",
     "home": "/",
+    "tag": "/tags/labour/",
+    "author": "/authors/anna-weiss/",
 }
 
 

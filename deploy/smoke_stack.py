@@ -40,12 +40,21 @@ from render import render  # noqa: E402
 
 @dataclass
 class Ports:
+    """Fixed ports for `smoke_stack.py up` (a person types them); start() without ports
+    takes free ones (Ports.free()), so stacks can run side by side."""
+
     https: int = 8160
     http: int = 8161
     purge: int = 8162
     app_a: int = 8163
     app_b: int = 8164
     private_postgres: int = 8170
+
+    @classmethod
+    def free(cls):
+        from private_services import free_port
+
+        return cls(*(free_port() for _ in range(6)))
 
 
 @dataclass
@@ -57,6 +66,7 @@ class Stack:
     ports: Ports
     database: str
     postgres_url: str
+    redis: object = None  # a PrivateRedis the stack started, stopped at teardown
     processes: dict = field(default_factory=dict)
     logs: list = field(default_factory=list)
     # Restarted when they exit, as systemd's Restart=always does: name -> argv factory.
@@ -168,8 +178,14 @@ class Stack:
 
     # --- management commands and SQL --------------------------------------------
     def manage(self, *args, check=True, timeout=600):
-        return subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, check=check, timeout=timeout)
+        result = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env,
+                                capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode:
+            # The command's own words, not only its exit status: a failed start is
+            # diagnosed from this message alone.
+            raise RuntimeError(f"manage.py {' '.join(args)} failed "
+                               f"({result.returncode}):\n{result.stderr[-3000:]}")
+        return result
 
     def shell(self, code, timeout=120):
         result = self.manage("shell", "-c", code, timeout=timeout, check=False)
@@ -233,7 +249,8 @@ def render_nginx(run_dir, ports, app_ports, static_root, media_root, microcache_
         "MEDIA_ROOT": str(media_root),
         "TLS_CERT": str(run_dir / "tls.crt"),
         "TLS_KEY": str(run_dir / "tls.key"),
-        "ACCESS_LOG": f"{run_dir / 'access.log'} samizdat_noip",
+        # Buffered, as a busy site would log (production's default is no access log).
+        "ACCESS_LOG": f"{run_dir / 'access.log'} samizdat_noip buffer=64k flush=1s",
         "RUN_DIR": str(run_dir),
         "SITE_CONF": str(run_dir / "samizdat.conf"),
         "ERROR_PAGES": str(DEPLOY / "nginx" / "errors"),
@@ -257,17 +274,34 @@ def drop_database(admin_url, name):
                    capture_output=True, timeout=60)
 
 
-def start(ports=None, database="samizdat_smoke", postgres_url="postgres://postgres@127.0.0.1:5432",
-          redis_url="redis://127.0.0.1:6379/11", articles=0, microcache_seconds="10",
-          extra_env=None):
+def start(ports=None, database=None, postgres_url="postgres://postgres@127.0.0.1:5432",
+          redis_url=None, articles=0, microcache_seconds="10", extra_env=None):
     """Build everything from scratch and start it; returns a running Stack.
+
+    Nothing is shared with another stack unless asked for: by default the ports are free
+    ones, the database is new ("samizdat_smoke_<random>", dropped at teardown) and Redis
+    is a server of the stack's own. With a fixed database name, a second stack started
+    meanwhile (another checkout's smoke test or bench) dropped and recreated the first
+    one's database while the first was migrating: "database samizdat_smoke does not exist
+    ... It seems to have just been dropped". The ports did not guard against it: they are
+    bound a minute later, after the migrations and the demo.
 
     `extra_env` overrides the production environment (the benches use it for
     a settings module with their own limits)."""
-    ports = ports or Ports()
+    ports = ports or Ports.free()
+    database = database or f"samizdat_smoke_{secrets.token_hex(4)}"
+    private_redis = None
+    if redis_url is None:
+        from private_services import PrivateRedis
+
+        private_redis = PrivateRedis()
+        private_redis.start()
+        redis_url = private_redis.url
     busy = [p for p in (ports.https, ports.http, ports.purge, ports.app_a, ports.app_b)
             if not port_is_free(p)]
     if busy:
+        if private_redis is not None:
+            private_redis.destroy()
         raise RuntimeError(f"ports already in use: {busy}")
     run_dir = Path(tempfile.mkdtemp(prefix="samizdat-prod-"))
     run_dir.chmod(0o755)  # nginx workers read static files from here
@@ -307,7 +341,7 @@ def start(ports=None, database="samizdat_smoke", postgres_url="postgres://postgr
     })
     env.update(extra_env or {})
     stack = Stack(run_dir=run_dir, env=env, ports=ports, database=database,
-                  postgres_url=postgres_url)
+                  postgres_url=postgres_url, redis=private_redis)
     try:
         recreate_database(f"{postgres_url}/postgres", database)
         subprocess.run(["redis-cli", "-u", redis_url, "FLUSHDB"], check=True,
@@ -341,13 +375,18 @@ def start(ports=None, database="samizdat_smoke", postgres_url="postgres://postgr
         stack.start_worker()
         stack.start_nginx()
     except BaseException:
-        stack.stop()
+        stack.stop()  # its logs stay in run_dir
+        if stack.redis is not None:
+            stack.redis.destroy()
+        drop_database(f"{postgres_url}/postgres", database)
         raise
     return stack
 
 
 def teardown(stack, keep=False):
     stack.stop()
+    if stack.redis is not None:
+        stack.redis.destroy()
     if not keep:
         drop_database(f"{stack.postgres_url}/postgres", stack.database)
         shutil.rmtree(stack.run_dir, ignore_errors=True)
@@ -361,7 +400,7 @@ def main(argv):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
-    stack = start()
+    stack = start(ports=Ports())
     sys.stdout.write(json.dumps({"site": stack.public_origin + "/", "run_dir": str(stack.run_dir),
                                  "pids": {n: p.pid for n, p in stack.processes.items()}},
                                 indent=2) + "\n")

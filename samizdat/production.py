@@ -25,6 +25,8 @@ TEST_MAIL_BACKENDS = {
     "django.core.mail.backends.dummy.EmailBackend": "sends no e-mail at all",
 }
 DEMO_PROVIDER = "samizdat.support.providers.demo.DemoProvider"
+DEMO_PROVIDERS = (DEMO_PROVIDER, "samizdat.support.providers.btcpay_demo.DemoBTCPayProvider")
+BTCPAY_SETTINGS = ("URL", "STORE_ID", "API_KEY", "WEBHOOK_SECRET")
 
 GENERATE_SECRET = 'python3 -c "import secrets; print(secrets.token_urlsafe(50))"'
 GENERATE_DONOR_KEY = "manage.py generate_donor_key"
@@ -102,7 +104,7 @@ def problems(settings):
 
     providers = getattr(settings, "SAMIZDAT_PAYMENT_PROVIDERS", None) or {}
     for alias, config in providers.items():
-        if config.get("BACKEND") == DEMO_PROVIDER and not benchmark:
+        if config.get("BACKEND") in DEMO_PROVIDERS and not benchmark:
             found.append(("samizdat_security.E016", f"The demo payment provider ({alias!r}) "
                           "is configured: it marks any gift paid with a click.",
                           "Unset SAMIZDAT_DEMO_PAYMENTS; configure Stripe (STRIPE_SECRET_KEY, "
@@ -116,6 +118,9 @@ def problems(settings):
                               "webhook signing secret: payment events could be forged.",
                               "Set STRIPE_WEBHOOK_SECRET to the endpoint's signing secret "
                               "(whsec_…) from the Stripe dashboard."))
+
+        if config.get("BACKEND", "").endswith(".BTCPayProvider"):
+            found.extend(_btcpay_problems(settings, alias, options))
 
     password = (getattr(settings, "DATABASES", {}).get("default") or {}).get("PASSWORD")
     if password and is_placeholder(password):
@@ -138,3 +143,19 @@ def refuse_to_serve_misconfigured():
     errors = check_donor_keys() + check_production_configuration()
     if errors:
         raise ImproperlyConfigured("; ".join(f"{e.id}: {e.msg}" for e in errors))
+
+
+def _btcpay_problems(settings, alias, options):
+    """A BTCPay provider needs its server, store, API key and a real webhook secret."""
+    values = {name: options.get(name) or getattr(settings, f"BTCPAY_{name}", "") or ""
+              for name in BTCPAY_SETTINGS}
+    missing = [f"BTCPAY_{name}" for name, value in values.items() if is_placeholder(value)]
+    secret = values["WEBHOOK_SECRET"]
+    if not missing and weak_text(secret, 24, 12):
+        missing.append("BTCPAY_WEBHOOK_SECRET (too short or not random)")
+    if not missing:
+        return []
+    return [("samizdat_security.E019", f"The {alias!r} provider (BTCPay Server) is enabled "
+             f"without {', '.join(missing)}: checkouts would fail or payment events could "
+             "be forged.", "Set all four BTCPAY_ settings (docs/payments.md, \"BTCPay "
+             "Server\"), or unset BTCPAY_URL to stop offering crypto.")]

@@ -91,7 +91,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.redirects",
     "wagtail.locales",
     "wagtail.sites",
-    "wagtail.users",
+    "samizdat.users.wagtail_users.WagtailUsersConfig",  # Wagtail's, with our group screens
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -283,6 +283,20 @@ if _ESP:
         **({f"{_ESP.upper()}_SENDER_DOMAIN": os.environ["ANYMAIL_SENDER_DOMAIN"]}
            if os.environ.get("ANYMAIL_SENDER_DOMAIN") else {}),
     }
+    if os.environ.get("ANYMAIL_WEBHOOK_SECRET"):  # "user:password" in the webhook URL
+        ANYMAIL["WEBHOOK_SECRET"] = os.environ["ANYMAIL_WEBHOOK_SECRET"]
+    if os.environ.get("ANYMAIL_WEBHOOK_SIGNING_KEY"):  # Mailgun's webhook signing key
+        ANYMAIL[f"{_ESP.upper()}_WEBHOOK_SIGNING_KEY"] = os.environ["ANYMAIL_WEBHOOK_SIGNING_KEY"]
+# Newsletters on their own connection (docs/newsletters.md): a bulk send never holds up
+# a receipt. Unset: EMAIL_BACKEND and its EMAIL_* settings.
+NEWSLETTERS_EMAIL_BACKEND = os.environ.get("NEWSLETTERS_EMAIL_BACKEND", "") or None
+NEWSLETTERS_EMAIL_OPTIONS = {
+    key: cast(os.environ[f"NEWSLETTERS_EMAIL_{key.upper()}"])
+    for key, cast in (("host", str), ("port", int), ("username", str), ("password", str),
+                      ("use_tls", lambda v: v.lower() in ("1", "true", "yes")))
+    if os.environ.get(f"NEWSLETTERS_EMAIL_{key.upper()}")
+}
+NEWSLETTERS_SEND_RATE = float(os.environ.get("NEWSLETTERS_SEND_RATE", "0"))  # messages/s
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -374,6 +388,12 @@ SAMIZDAT_PERIODIC_JOBS = [
     ("send_appeal_reminders", 3600),
     # Newsletter sign-ups nobody confirmed within seven days are erased.
     ("purge_newsletter_requests", 3600),
+    # BTCPay plans: each period's invoice e-mailed, past due after the grace, then ended.
+    ("send_btcpay_reminders", 3600),
+    # Newsletter digests due now, and issues staff scheduled (docs/newsletters.md).
+    ("send_newsletters", 60),
+    # Newly published articles and sent issues to connected Telegram channels.
+    ("post_to_telegram", 60),
 ]
 SAMIZDAT_TASK_ROWS_DAYS = int(os.environ.get("SAMIZDAT_TASK_ROWS_DAYS", "7"))
 
@@ -384,14 +404,27 @@ SAMIZDAT_TASK_ROWS_DAYS = int(os.environ.get("SAMIZDAT_TASK_ROWS_DAYS", "7"))
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # an emulator; unset = Stripe itself
+# BTCPay Server (crypto, the newsroom's own server; docs/payments.md): offered when
+# BTCPAY_URL is set; production refuses it without all four (samizdat_security.E019).
+BTCPAY_URL = os.environ.get("BTCPAY_URL", "")
+BTCPAY_STORE_ID = os.environ.get("BTCPAY_STORE_ID", "")
+BTCPAY_API_KEY = os.environ.get("BTCPAY_API_KEY", "")
+BTCPAY_WEBHOOK_SECRET = os.environ.get("BTCPAY_WEBHOOK_SECRET", "")
+# Recurring gifts as BTCPay subscriptions (BTCPay Server 2.3+): "auto" uses them when
+# the server answers its Subscriptions API, "on" always, "off" never (reminder plans).
+BTCPAY_SUBSCRIPTIONS = os.environ.get("BTCPAY_SUBSCRIPTIONS", "auto")
 # The demo provider is for `make demo` and tests; production refuses it (E016).
 _DEMO_PAYMENTS = env_bool(
     "SAMIZDAT_DEMO_PAYMENTS", not STRIPE_SECRET_KEY and not SAMIZDAT_PRODUCTION)
 SAMIZDAT_PAYMENT_PROVIDERS = {
     **({"stripe": {"BACKEND": "samizdat.support.providers.stripe.StripeProvider"}}
        if STRIPE_SECRET_KEY else {}),
+    **({"btcpay": {"BACKEND": "samizdat.support.providers.btcpay.BTCPayProvider"}}
+       if BTCPAY_URL else {}),
     **({"demo": {"BACKEND": "samizdat.support.providers.demo.DemoProvider",
-                 "OPTIONS": {"MAX_FAILED_RENEWALS": 3}}}
+                 "OPTIONS": {"MAX_FAILED_RENEWALS": 3}},
+        # An offline stand-in for a BTCPay Server, clearly marked, for `make demo`.
+        "demo_crypto": {"BACKEND": "samizdat.support.providers.btcpay_demo.DemoBTCPayProvider"}}
        if _DEMO_PAYMENTS else {}),
     "bank_transfer": {
         "BACKEND": "samizdat.support.providers.bank_transfer.BankTransferProvider",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("samizdat.support.root_urls")),
     path("", include("samizdat.appeals.root_urls")),
     path("", include("samizdat.mirrors.root_urls")),
+    path("", include("samizdat.newsletters.root_urls")),
 ]
 
 urlpatterns += i18n_patterns(

@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from tests import rendition_cache
+
 
 def free_port():
     """A loopback port nobody listens on now, so suites can run side by side."""
@@ -27,6 +29,22 @@ ISOLATED_SETTINGS = {
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     "ALLOWED_HOSTS": ["*"],
 }
+
+
+def pytest_configure(config):
+    rendition_cache.make_folder(config)
+
+
+def pytest_unconfigure(config):
+    rendition_cache.cleanup(config)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _rendition_cache():
+    """Each rendition is drawn once per run (tests/rendition_cache.py says why)."""
+    with pytest.MonkeyPatch.context() as patch:
+        rendition_cache.install(patch)
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ only a percentage); appeals show exactly what it publishes, so a
 newsroom that hides its figures never leaks them through a banner.
 """
 
+import functools
 import logging
 from decimal import Decimal, InvalidOperation
 
@@ -19,8 +20,16 @@ CACHE_KEY = "appeals:funding"
 CACHE_SECONDS = 60
 
 
-def _feed():
-    """support's public funding figures (what /funding.json serves), kept 60 s."""
+def _feed(request=None):
+    """support's public funding figures (what /funding.json serves), kept 60 s.
+
+    With a request, read once for it: a page's banner copy and goal bar show
+    the same figures, and the second cache read cost as much as the first."""
+    if request is not None:
+        data = getattr(request, "_samizdat_funding", None)
+        if data is None:
+            data = request._samizdat_funding = _feed()
+        return data
     data = cache.get(CACHE_KEY)
     if data is not None:
         return data
@@ -41,8 +50,15 @@ def forget_funding_figures(sender=None, **kwargs):
 
 def money(amount, currency, language_code):
     """A whole amount like "$10,000" or "10 000 $" in the reader's language."""
+    return _money(str(amount), currency, language_code)
+
+
+@functools.lru_cache(maxsize=1024)
+def _money(amount, currency, language_code):
+    # A page formats the same few amounts (letter widget, banner figures) on every
+    # render; babel's locale look-up and formatting cost ~0.4 ms a page. Pure: safe to keep.
     try:
-        value = Decimal(str(amount))
+        value = Decimal(amount)
     except (InvalidOperation, ValueError, TypeError):
         return ""
     locale = babel.Locale.parse(language_code or "en")
@@ -53,9 +69,9 @@ def money(amount, currency, language_code):
     return format_currency(value, currency, locale=locale, format=pattern, currency_digits=False)
 
 
-def funding_figures(language_code):
+def funding_figures(language_code, request=None):
     """{"goal", "raised", "percent"} as display strings; absent ones are empty."""
-    data = _feed()
+    data = _feed(request)
     currency = data.get("currency") or "USD"
     figures = {"goal": "", "raised": "", "percent": ""}
     if data.get("goal") not in (None, ""):

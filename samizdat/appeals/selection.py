@@ -187,7 +187,8 @@ def appeals_for_page(request, page):
         outlet = OutletSettings.for_request(request).name
     except Exception:  # noqa: BLE001 - no site (e.g. a test request): no outlet name
         outlet = ""
-    values = {"outlet": outlet, "month": _date_month(now, language), **funding_figures(language)}
+    values = {"outlet": outlet, "month": month_name(now, language),
+              **funding_figures(language, request)}
     result.values = values
     tag_ids = {tag.pk for tag in article.tags.all()} if article is not None else set()
 
@@ -236,7 +237,7 @@ def appeals_for_page(request, page):
     return result
 
 
-def _date_month(now, language):
+def month_name(now, language):
     from babel.dates import format_date
 
     return format_date(timezone.localtime(now).date(), "LLLL", locale=language)

@@ -52,3 +52,10 @@ def register_results_menu_item():
     return ResultsMenuItem(
         _("Appeal results"), reverse("appeals_results"), icon_name="table", order=251
     )
+
+
+@hooks.register("samizdat_appeal_names")
+def appeal_names():
+    """Names for the fundraising dashboard's revenue by appeal (gifts store the appeal's id;
+    support never imports appeals)."""
+    return {str(pk): name for pk, name in Appeal.objects.values_list("pk", "name")}

@@ -38,7 +38,9 @@ class PersonalData(ABC):
         ...
 
     def encrypted_fields(self):
-        """[(model, field)] of the columns holding encrypted addresses, for key rotation."""
+        """[(model, field)] of the columns holding values encrypted with the donor keys
+        (addresses, and secrets such as a bot token), for key rotation: each column holds
+        a Fernet token as text, or "" for none."""
         return []
 
 

@@ -8,11 +8,17 @@ the app: it seeds the crawl with `export_urls()`, leaves `server_only_urls()`
 out, and re-renders on an incremental export what `always_affected()`,
 `lists_of()` and `neighbours_of()` name. The app's own sitemaps and cache purge
 build the same URLs through the same object, so a new route is declared once.
+robots.txt (news) names every app's `sitemaps()`, found the same way.
 """
 
+import contextlib
+import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,10 @@ class SiteUrls:
         numbered pages), in every language."""
         return ()
 
+    def sitemaps(self) -> Iterable[str]:
+        """Root paths of the app's sitemap files (robots.txt lists each on SITE_URL)."""
+        return ()
+
     def server_only_urls(self) -> Iterable[str]:
         """Paths that need a server (search): left out of mirrors, links removed."""
         return ()
@@ -47,6 +57,12 @@ class SiteUrls:
         """{page id: {name: values}}: what decides which lists a page shows in,
         beyond its place in the tree (its tags, its authors)."""
         return {}
+
+    def bulk_render(self) -> contextlib.AbstractContextManager:
+        """A context in which the app's pages read what many of them show from data
+        fetched once (the static export renders every page with it active, in each
+        worker). It must not change a byte of any page."""
+        return contextlib.nullcontext()
 
     def always_affected(self, pages: Mapping[str, PublishedPage]) -> Iterable[str]:
         """Paths that change whenever any page does (home pages)."""
@@ -61,3 +77,24 @@ class SiteUrls:
                       pages: Mapping[str, PublishedPage]) -> Iterable[str]:
         """Ids of pages in `pages` whose output shows `page` (related articles)."""
         return ()
+
+
+def declarations():
+    """Each installed app's `SiteUrls`, from `<app>.mirror_export.urls`, in app order.
+
+    Found by name, never imported by name: whoever asks knows no app's routes.
+    """
+    found = []
+    for config in apps.get_app_configs():
+        try:
+            module = importlib.import_module(f"{config.name}.mirror_export")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.mirror_export":
+                raise
+            continue
+        urls = getattr(module, "urls", None)
+        if not isinstance(urls, SiteUrls):
+            raise ImproperlyConfigured(
+                f"{module.__name__}.urls must be a samizdat.core.site_urls.SiteUrls")
+        found.append(urls)
+    return tuple(found)

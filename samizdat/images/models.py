@@ -1,8 +1,11 @@
 from django.core.files.base import ContentFile
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from wagtail.images.models import AbstractImage, AbstractRendition, Image
 
+from . import bulk
+from .filters import shared as shared_filter
 from .metadata import strip_metadata
 
 
@@ -65,6 +68,63 @@ class CustomImage(AbstractImage):
                 rendition = row
             result[filter] = rendition
         return result
+
+    def get_rendition(self, filter):
+        return super().get_rendition(shared_filter(filter))
+
+    def get_renditions(self, *specs):
+        return super().get_renditions(*(shared_filter(spec) for spec in specs))
+
+    def find_existing_renditions(self, *filters):
+        store = bulk.active()
+        if store is None or not self.pk:
+            if self._get_prefetched_renditions() is not None:
+                return super().find_existing_renditions(*filters)
+            return self._find_cached_or_stored(filters)
+        found = {}
+        for filter in filters:
+            rendition = store.find(self, filter.spec, filter.get_cache_key(self))
+            if rendition is not None:
+                rendition._from_cache = True  # as Wagtail marks a prefetched one
+                found[filter] = rendition
+        return found
+
+    def _find_cached_or_stored(self, filters):
+        """Wagtail's look-up in the rendition cache, then the database; but a
+        rendition read from the cache is marked so, and get_renditions does not
+        write it back to the cache on every render (as it does for prefetched ones)."""
+        Rendition = self.get_rendition_model()  # noqa: N806
+        by_spec = {f.spec: f for f in filters}
+        keys = {f: f.get_cache_key(self) for f in filters}
+        found = {}
+        cache_keys = [
+            Rendition.construct_cache_key(self, keys[f], spec) for spec, f in by_spec.items()
+        ]
+        for rendition in Rendition.cache_backend.get_many(cache_keys).values():
+            filter = by_spec[rendition.filter_spec]
+            rendition.image = self
+            rendition._from_cache = True
+            found[filter] = rendition
+        not_found = [f for f in filters if f not in found]
+        if not_found:
+            lookup = Q()
+            for filter in not_found:
+                lookup |= Q(filter_spec=filter.spec, focal_point_key=keys[filter])
+            for rendition in self.renditions.filter(lookup):
+                found[by_spec[rendition.filter_spec]] = rendition
+        return found
+
+    def _get_prefetched_renditions(self):
+        store = bulk.active()
+        if store is not None and self.pk:
+            return store.renditions_of(self)
+        return super()._get_prefetched_renditions()
+
+    def _add_to_prefetched_renditions(self, rendition):
+        store = bulk.active()
+        if store is not None:
+            store.add(rendition)
+        super()._add_to_prefetched_renditions(rendition)
 
     @property
     def default_alt_text(self):

@@ -7,19 +7,16 @@ pages, their numbered pages, what needs a server). The exporter then crawls
 links from the rendered pages, which finds whatever else the templates link to.
 """
 
-import importlib
 import posixpath
 from functools import lru_cache
 from urllib.parse import quote, unquote, urljoin
 
-from django.apps import apps
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, Resolver404, get_resolver, resolve, reverse
 from django.urls.resolvers import LocalePrefixPattern, RoutePattern, URLPattern, URLResolver
 from django.utils import translation
 
-from samizdat.core.site_urls import SiteUrls
+from samizdat.core import site_urls
 
 SAFE = "/:@!$&'()*+,;=-._~"
 
@@ -79,20 +76,7 @@ def declarations():
 
     Found by name, never imported by name: the mirror knows no app's routes.
     """
-    found = []
-    for config in apps.get_app_configs():
-        try:
-            module = importlib.import_module(f"{config.name}.mirror_export")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.mirror_export":
-                raise
-            continue
-        urls = getattr(module, "urls", None)
-        if not isinstance(urls, SiteUrls):
-            raise ImproperlyConfigured(
-                f"{module.__name__}.urls must be a samizdat.core.site_urls.SiteUrls")
-        found.append(urls)
-    return tuple(found)
+    return site_urls.declarations()
 
 
 def app_export_paths():

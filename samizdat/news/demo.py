@@ -19,13 +19,22 @@ from wagtail.models import Locale, Page, Site
 
 from samizdat.images.models import CustomImage
 
-from .demo_content import ARTICLES, AUTHORS, OUTLET, SECTIONS, STANDARD_PAGES
+from .demo_content import (
+    ARTICLES,
+    AUTHORS,
+    IMAGE_TEXT_RU,
+    OUTLET,
+    SECTIONS,
+    STANDARD_PAGES,
+    TOP_STORIES,
+)
 from .models import (
     ArticleAuthor,
     ArticlePage,
     ArticleRelatedLink,
     Author,
     HomePage,
+    HomePageTopStory,
     OutletSettings,
     SectionPage,
     StandardPage,
@@ -148,12 +157,15 @@ def ensure_authors():
     return authors
 
 
-def body_blocks(spec, images):
+def body_blocks(spec, images, language="en"):
     """The StreamField data of an article: paragraphs plus its optional blocks."""
     body = [{"type": "paragraph", "value": f"<p>{p}</p>"} for p in spec["body"]]
     if spec.get("figure"):
+        title = spec["figure"]["title"]
+        # The picture's own text is English: a Russian article says it in Russian.
+        caption, alt = IMAGE_TEXT_RU.get(title, ("", "")) if language == "ru" else ("", "")
         body.insert(min(3, len(body)), {"type": "image", "value": {
-            "image": images[spec["figure"]["title"]].pk, "caption": ""}})
+            "image": images[title].pk, "caption": caption, "alt": alt}})
     if spec.get("subheading"):
         body.insert(min(2, len(body)), {"type": "heading", "value": spec["subheading"]})
     if spec.get("quote"):
@@ -183,9 +195,13 @@ def publish_article(section, spec, authors, image, published_at, translation_of=
         "slug": spec["slug"],
         "standfirst": spec["standfirst"],
         "lead_image": image,
-        "body": body_blocks(spec, images or {}),
+        "body": body_blocks(spec, images or {}, section.locale.language_code),
         "first_published_at": published_at,
     }
+    if section.locale.language_code == "ru" and image is not None:
+        # The picture's own caption and description are English: say it in Russian here.
+        caption, alt = IMAGE_TEXT_RU.get(image.title, ("", ""))
+        fields.update(lead_image_caption=caption, lead_image_alt=alt)
     if translation_of is not None:
         article = translation_of.copy_for_translation(section.locale, copy_parents=False)
         for key, value in fields.items():
@@ -270,40 +286,28 @@ def build_demo_site(now=None):
             published_at, source, images=images, picks=picks,
         )
         created[(code, spec["slug"])] = article
+    ensure_top_stories(homes, created)
     return homes
 
 
-def extra_articles(count, now=None, language="en", batch=100):
-    """Generate `count` more articles (for benchmarks), spread over sections.
+def ensure_top_stories(homes, articles):
+    """The editors' picks on each front page, unless an editor has chosen some already."""
+    for code, stale in homes.items():
+        home = HomePage.objects.get(pk=stale.pk)  # the tree changed below it since it was read
+        if home.top_stories.exists():
+            continue
+        home.top_stories = [HomePageTopStory(article=articles[(code, slug)])
+                            for slug in TOP_STORIES.get(code, []) if (code, slug) in articles]
+        home.save_revision().publish()
 
-    They are dated before the hand-written stories so the demo's front page
-    stays readable, and written in batches of `batch` per transaction (one
-    commit per article made 1,000 articles take twice as long on SQLite).
-    """
+
+def extra_articles(count, now=None, language="en", translate_every=0):
+    """Build the demo site, then add `count` generated articles (for benchmarks),
+    spread over its sections, written in bulk (demo_generated.py: about a hundred
+    a second where publishing each one took a second)."""
+    from .demo_generated import generate_articles
+
     now = now or timezone.now()
-    homes = build_demo_site(now)
-    sections = list(SectionPage.objects.live().child_of(homes[language]))
-    authors = {a.slug: a for a in Author.objects.all()}
-    author_slugs = sorted(authors)
-    images = list(CustomImage.objects.order_by("pk"))
-    start = ArticlePage.objects.filter(slug__startswith="generated-").count()
-    rng = random.Random(start)
-    words = ("state budget election court river winter archive protest exile theatre "
-             "market strike border editor school hospital village factory").split()
-    oldest_demo = now - datetime.timedelta(days=40)
-    for first in range(start, start + count, batch):
-        with transaction.atomic():
-            for number in range(first, min(first + batch, start + count)):
-                title = " ".join(rng.choice(words) for _ in range(6)).capitalize()
-                spec = {
-                    "slug": f"generated-{number}",
-                    "title": f"{title} ({number})",
-                    "standfirst": "A generated article for load and speed measurements.",
-                    "body": [" ".join(rng.choice(words) for _ in range(60)) + "."
-                             for _ in range(8)],
-                    "authors": [author_slugs[number % len(author_slugs)]],
-                    "tags": [rng.choice(words), rng.choice(words)],
-                }
-                publish_article(sections[number % len(sections)], spec, authors,
-                                images[number % len(images)],
-                                oldest_demo - datetime.timedelta(minutes=37 * number))
+    build_demo_site(now)
+    generate_articles(count, now - datetime.timedelta(days=40), language=language,
+                      translate_every=translate_every)

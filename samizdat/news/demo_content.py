@@ -794,3 +794,38 @@ STANDARD_PAGES = [
         },
     },
 ]
+
+
+# The editors' "Top stories" on each front page, in order (slugs of the language's articles).
+TOP_STORIES = {
+    "en": ["why-we-publish-from-abroad", "court-jails-school-librarian",
+           "grain-exporters-switch-to-river-route", "banned-play-staged-in-a-flat",
+           "kamenbrod-hospital-cuts-night-shifts", "a-mirror-is-a-public-good"],
+    "ru": ["why-we-publish-from-abroad", "kak-chitat-nas-pri-blokirovke",
+           "bread-prices-rise-again"],
+}
+
+
+# The lead picture's caption and alt text on the Russian pages, by the image's title: the
+# image library's own text is English, and a Russian page must not show it.
+IMAGE_TEXT_RU = {
+    "Cranes over the river port": ("Краны на зерновом терминале стоят.",
+                                   "Неподвижные портовые краны над рекой"),
+    "Shelves in a school library": ("Библиотека, где Ирина Сальк проработала одиннадцать лет.",
+                                    "Книжные полки в школьной библиотеке"),
+    "A camera bag on a bench": ("Сумку с камерой Илье Мартену вернули при освобождении.",
+                                "Сумка для фотокамеры на скамейке"),
+    "An empty newsroom desk": ("Стол, который мы оставили.", "Пустой стол в редакции"),
+    "Servers in a rack": ("Сервер волонтёра в подвале.", "Серверы в стойке"),
+    "Loaves on a bakery shelf": ("Пекарня в центре Велеслава.", "Буханки хлеба на полке пекарни"),
+    "Actors in a small living room": ("Спектакль в двухкомнатной квартире.",
+                                      "Актёры играют в маленькой гостиной"),
+    "A laptop with a list of addresses": ("Список зеркал обновляется каждую неделю.",
+                                          "Ноутбук со списком адресов на экране"),
+    "A desk lamp over a notebook": ("Ответы мы пишем по вечерам.",
+                                    "Настольная лампа над раскрытым блокнотом"),
+    "Empty pharmacy shelves": ("Полки в аптеке на Заводской улице.", "Пустые полки в аптеке"),
+    "Barges at anchor below the port": ("Баржи с зерном ждут ниже по течению.",
+                                        "Баржи на якоре ниже порта"),
+    "A trader weighing fish": ("Взвешивание утреннего улова.", "Торговка взвешивает рыбу"),
+}

@@ -2,9 +2,19 @@
 
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404
+from django.utils.functional import cached_property
 
 ARTICLES_PER_PAGE = 20
 HOME_ARTICLES_PER_SECTION = 4
+
+
+class ArticlePaginator(Paginator):
+    """Counts the articles' keys only: a list made distinct (an author's) is otherwise
+    counted as distinct whole rows, bodies included."""
+
+    @cached_property
+    def count(self):
+        return self.object_list.order_by().values("pk").count()
 
 
 def page_or_404(queryset, number, per_page=ARTICLES_PER_PAGE):
@@ -13,12 +23,21 @@ def page_or_404(queryset, number, per_page=ARTICLES_PER_PAGE):
     `queryset` is ArticlePage's (querysets.py): the page's articles come with
     their images and bylines.
     """
-    paginator = Paginator(queryset, per_page, allow_empty_first_page=True)
+    paginator = ArticlePaginator(queryset, per_page, allow_empty_first_page=True)
     try:
         page_obj = paginator.page(number)
     except InvalidPage as exc:
         raise Http404 from exc
+    articles = page_obj.object_list
+    if queryset.query.distinct:
+        # The page's keys first (DISTINCT over three columns), then their rows: DISTINCT
+        # over whole rows sorted every article of the list, bodies included.
+        ids = list(articles.values_list("pk", flat=True))
+        found = {a.pk: a for a in queryset.model.objects.filter(pk__in=ids)
+                 .with_listing_relations()}
+        page_obj.object_list = [found[pk] for pk in ids if pk in found]
+    else:
+        page_obj.object_list = list(articles.with_listing_relations())
     if number > 1 and not page_obj.object_list:
         raise Http404
-    page_obj.object_list = list(page_obj.object_list.with_listing_relations())
     return page_obj

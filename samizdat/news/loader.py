@@ -5,14 +5,23 @@ the contribution widget's options are the same on every page of a site. Pages
 and template tags read them from here instead of querying for them.
 
 Entries live per process under two tokens:
-- the page cache's generation (pagecache.current_generation), which publishing,
-  unpublishing, moving or deleting a page and saving a snippet or setting
-  replace in every process that shares the cache (signal_handlers.py);
+- the page cache's generation (cachetokens.current_generation), which site-wide
+  changes (a home, section or standard page published, moved or deleted, a
+  snippet or setting saved) replace in every process that shares the cache
+  (signal_handlers.py). Publishing an article does not: nothing here depends
+  on an article, so keep it that way (articles are read per request);
 - a local epoch, bumped by any row saved or deleted in this process (but the
   rows in UNREAD, written all the time and never read here), so a change made
   here is never answered from a stale copy, even one no signal handler above
   treats as site-wide.
 The tokens are read once per request (kept on the request).
+
+Besides the site-wide data, `memo` keeps bounded tables of values derived from
+site-wide data or from their own key alone, under the same tokens: page URLs by
+url_path (cards.py), <picture> markup by image (images/templatetags/samizdat_images.py:
+saving an image starts a new generation), card markup by everything a card shows, and
+the reader queries' compiled SQL (prepared.py). Nothing about one article is kept
+there except as part of a key, so publishing an article needs no new token.
 """
 
 import copy
@@ -22,7 +31,7 @@ import threading
 from django.apps import apps
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from .pagecache import current_generation
+from .cachetokens import current_generation
 
 _lock = threading.Lock()
 _epoch = itertools.count()
@@ -81,6 +90,32 @@ def cached(request, key, build):
     return value
 
 
+def memo(request, table, key, build, limit=5000):
+    """build() for key in one of the process's bounded tables, kept under the same
+    tokens as cached(): for values derived from site-wide data alone (a page's URL
+    from its url_path, an image's picture markup), whatever page asks.
+
+    Without a request (no token read once for it) nothing is kept.
+    """
+    if request is None:
+        return build()
+    token = _token(request)
+    with _lock:
+        if _state["token"] != token:
+            _state["token"], _state["data"] = token, {}
+        found = _state["data"].get(("memo", table))
+        if found is not None and key in found:
+            return found[key]
+    value = build()
+    with _lock:
+        if _state["token"] == token:
+            found = _state["data"].setdefault(("memo", table), {})
+            if len(found) >= limit:
+                found.clear()
+            found[key] = value
+    return value
+
+
 def _site(request):
     from wagtail.models import Site
 
@@ -109,7 +144,7 @@ def sections(request, home):
 
     def build():
         SectionPage = apps.get_model("news", "SectionPage")
-        return list(SectionPage.objects.live().public().child_of(home))
+        return list(SectionPage.objects.live().public().child_of(home).select_related("locale"))
 
     return cached(request, ("sections", home.pk), build)
 
@@ -123,3 +158,49 @@ def site_setting(request, model):
                                 lambda: model.for_site(site)))
     instance._request = request  # as Wagtail's for_request, for page URLs
     return instance
+
+
+# Sites looked up by (hostname, port): a bounded number, so a stream of made-up Host
+# headers cannot grow the process's memory.
+MAX_HOSTS = 64
+
+
+def site_for(request):
+    """Wagtail's Site for the request's host, looked up once per process and token.
+
+    Stored on the request as Wagtail's Site.find_for_request keeps it, so Wagtail's
+    own routing and settings read it from there.
+    """
+    from django.http.request import split_domain_port
+    from wagtail.models import Site
+
+    if hasattr(request, "_wagtail_site"):
+        return request._wagtail_site
+    host = (split_domain_port(request._get_raw_host())[0], request.get_port())
+    sites = cached(request, "sites", dict)
+    if host in sites:
+        site = sites[host]
+    else:
+        site = Site._find_for_request(request)
+        if len(sites) < MAX_HOSTS:
+            with _lock:
+                sites[host] = site
+    request._wagtail_site = site
+    return site
+
+
+def restrictions(request=None):
+    """[(tree path, PageViewRestriction)] of every private subtree, and the tree paths
+    of alias pages that are not articles (an article has no children)."""
+
+    def build():
+        PageViewRestriction = apps.get_model("wagtailcore", "PageViewRestriction")
+        Page = apps.get_model("wagtailcore", "Page")
+        ArticlePage = apps.get_model("news", "ArticlePage")
+        rows = [(r.page.path, r) for r in PageViewRestriction.objects.select_related("page")]
+        aliases = frozenset(Page.objects.filter(alias_of__isnull=False).not_type(ArticlePage)
+                            .values_list("path", flat=True))
+        return rows, aliases
+
+    return cached(request, "restrictions", build)
+

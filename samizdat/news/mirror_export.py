@@ -7,6 +7,7 @@ URL builders here are what the sitemaps, the cache purge and the static export
 page size changes in one place.
 """
 
+import contextlib
 import math
 
 from samizdat.core.site_urls import SiteUrls
@@ -56,6 +57,22 @@ def _path_of(page):
 
 class NewsUrls(SiteUrls):
     """Pagination, author, tag and search pages of every language."""
+
+    def sitemaps(self):
+        from django.urls import reverse
+
+        return [reverse("sitemap"), reverse("news_sitemap")]
+
+    @contextlib.contextmanager
+    def bulk_render(self):
+        """Image renditions (images/bulk.py) and the articles "Read more" picks from
+        (news/bulk.py), fetched once per export worker."""
+        from samizdat.images.bulk import renditions_fetched_once
+
+        from .bulk import articles_fetched_once
+
+        with renditions_fetched_once(), articles_fetched_once():
+            yield
 
     def export_urls(self):
         from .models import ArticleAuthor, ArticlePage, ArticleTag, HomePage, SectionPage

@@ -1,10 +1,12 @@
 """The newsroom's content: home, sections, articles and the people who write them."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_cache_control
 from django.utils.functional import cached_property
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
@@ -18,9 +20,37 @@ from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
 from .blocks import ArticleBodyBlock
-from .listing import HOME_ARTICLES_PER_SECTION, page_or_404
+from .cards import KeptUrlParts
+from .front import TOP_STORIES
+from .listing import page_or_404
 from .querysets import ArticlePageManager
 from .search import search_articles
+
+
+class RoutedRestrictionsMixin:
+    """A page routed from the loader (routing.py) reads its view restrictions from
+    there too, instead of two queries in Wagtail's serve hook."""
+
+    def get_view_restrictions(self):
+        if not getattr(self, "_samizdat_routed", False) or self.alias_of_id:
+            return super().get_view_restrictions()
+        from wagtail.models import PageViewRestriction
+
+        from .loader import restrictions
+
+        rows, aliases = restrictions()
+        ancestors = {self.path[:end] for end in range(self.steplen, len(self.path) + 1,
+                                                       self.steplen)}
+        if ancestors & aliases:
+            return super().get_view_restrictions()
+        found = [r for path, r in rows if path in ancestors]
+        if not found:  # most pages: no query to build
+            queryset = PageViewRestriction.objects.none()
+            queryset._result_cache = []
+            return queryset
+        queryset = PageViewRestriction.objects.filter(pk__in=[r.pk for r in found])
+        queryset._result_cache = found  # already fetched: iterating runs no query
+        return queryset
 
 
 @register_setting(icon="site")
@@ -97,8 +127,9 @@ class Author(index.Indexed, models.Model):
         return self.bio
 
 
-class HomePage(RoutablePageMixin, Page):
-    """One per language: the lead story, then the latest per section.
+class HomePage(KeptUrlParts, RoutedRestrictionsMixin, RoutablePageMixin, Page):
+    """One per language: the front page (front.py) of the lead story, the editor's top
+    stories, the latest list and a block per section.
 
     Author, tag and search pages hang off it as routes so that each
     language gets its own (/authors/x/ and /ru/authors/x/).
@@ -114,7 +145,12 @@ class HomePage(RoutablePageMixin, Page):
         help_text=_("Leave empty to lead with the newest article"),
     )
 
-    content_panels = Page.content_panels + [PageChooserPanel("lead_story", "news.ArticlePage")]
+    content_panels = Page.content_panels + [
+        PageChooserPanel("lead_story", "news.ArticlePage"),
+        InlinePanel("top_stories", label=_("Top stories: editor's picks"), max_num=TOP_STORIES,
+                    help_text=_("Shown under the lead story, in this order. Unpublished "
+                                "articles are left out.")),
+    ]
     subpage_types = ["news.SectionPage", "news.StandardPage"]
     parent_page_types = ["wagtailcore.Page"]
 
@@ -131,26 +167,13 @@ class HomePage(RoutablePageMixin, Page):
     def articles(self):
         return ArticlePage.objects.live().public().descendant_of(self).newest_first()
 
-    def latest_by_section(self, exclude=None):
-        """[(section, [latest articles]), …] for the live sections under this home."""
-        rows = []
-        for section in SectionPage.objects.live().public().child_of(self):
-            articles = section.articles()
-            if exclude is not None:
-                articles = articles.exclude(pk=exclude.pk)
-            rows.append((section, list(
-                articles[:HOME_ARTICLES_PER_SECTION].with_listing_relations())))
-        return rows
-
     @path("")
     def index_route(self, request):
-        lead = self.lead_story if self.lead_story and self.lead_story.live else None
-        if lead is None:
-            lead = self.articles().first()
-        return self.render(
-            request,
-            context_overrides={"lead": lead, "sections": self.latest_by_section(exclude=lead)},
-        )
+        from .front import front_page
+        from .loader import sections
+
+        return self.render(request, context_overrides={
+            "front": front_page(self, sections(request, self))})
 
     @path("authors/<slug:slug>/", name="author")
     @path("authors/<slug:slug>/page/<int:number>/", name="author_page")
@@ -190,7 +213,17 @@ class HomePage(RoutablePageMixin, Page):
         return response
 
 
-class SectionPage(RoutablePageMixin, Page):
+class HomePageTopStory(Orderable):
+    """An editor's pick for the front page's "Top stories", in the editor's order."""
+
+    page = ParentalKey(HomePage, related_name="top_stories", on_delete=models.CASCADE)
+    article = models.ForeignKey("news.ArticlePage", related_name="+", on_delete=models.CASCADE,
+                                verbose_name=_("article"))
+
+    panels = [PageChooserPanel("article", "news.ArticlePage")]
+
+
+class SectionPage(KeptUrlParts, RoutedRestrictionsMixin, RoutablePageMixin, Page):
     """News, Opinion, Business, Culture: a paginated list of articles.
 
     Pages beyond the first live at /section/page/N/ rather than ?page=N so a
@@ -224,7 +257,7 @@ class ArticleTag(TaggedItemBase):
     )
 
 
-class ArticlePage(Page):
+class ArticlePage(KeptUrlParts, RoutedRestrictionsMixin, Page):
     """A story: headline (the page title), standfirst, lead image, body, bylines."""
 
     standfirst = models.TextField(_("standfirst"), max_length=600, blank=True)
@@ -240,7 +273,16 @@ class ArticlePage(Page):
         _("lead image caption"),
         max_length=500,
         blank=True,
-        help_text=_("Leave empty to use the image's own caption"),
+        help_text=_("In this page's language. Leave empty to use the image's own caption "
+                    "(only on pages in the site's main language)."),
+    )
+    lead_image_alt = models.CharField(
+        _("lead image alt text"),
+        max_length=255,
+        blank=True,
+        help_text=_("What the picture shows, for readers who cannot see it, in this page's "
+                    "language. Leave empty to use the image's own description (only on pages "
+                    "in the site's main language)."),
     )
     body = StreamField(ArticleBodyBlock(), verbose_name=_("body"), blank=True)
     tags = ClusterTaggableManager(through=ArticleTag, blank=True, verbose_name=_("tags"))
@@ -259,7 +301,9 @@ class ArticlePage(Page):
     content_panels = Page.content_panels + [
         FieldPanel("standfirst"),
         MultiFieldPanel(
-            [FieldPanel("lead_image"), FieldPanel("lead_image_caption")], heading=_("Lead image")
+            [FieldPanel("lead_image"), FieldPanel("lead_image_caption"),
+             FieldPanel("lead_image_alt")],
+            heading=_("Lead image"),
         ),
         InlinePanel("article_authors", label=_("Authors"), min_num=1),
         FieldPanel("body"),
@@ -302,18 +346,40 @@ class ArticlePage(Page):
         return max(d for d in (self.updated_at, self.published) if d is not None)
 
     @property
+    def uses_image_text(self):
+        """The image library's captions and descriptions are written in the site's main
+        language: a translation says its own or nothing, never another language's."""
+        if self.lead_image is None:
+            return False
+        # The page's own locale when it was read with it; else the language being served,
+        # which is the page's (URL prefix): a feed of twenty items reads no twenty locales.
+        locale = self._state.fields_cache.get("locale")
+        language = locale.language_code if locale is not None else get_language()
+        return language == settings.LANGUAGE_CODE
+
+    @property
     def caption(self):
         if self.lead_image_caption:
             return self.lead_image_caption
-        return self.lead_image.caption if self.lead_image else ""
+        return self.lead_image.caption if self.uses_image_text else ""
+
+    @property
+    def lead_image_alt_text(self):
+        if self.lead_image_alt:
+            return self.lead_image_alt
+        return self.lead_image.default_alt_text if self.uses_image_text else ""
 
     def get_context(self, request, *args, **kwargs):
         # The byline, the metadata, the appeals and the related articles all read
         # the tags and authors: fetch each once, however many there are.
-        prefetch_related_objects([self], "tags", models.Prefetch(
-            "article_authors", queryset=ArticleAuthor.objects.select_related("author")))
+        # (The bylines come with the related articles' own, in one query.)
+        from .cards import prefetch_tags, related_cards
+
+        if not prefetch_tags(request, self):
+            prefetch_related_objects([self], "tags")
+        related = related_cards(request, self)
         context = super().get_context(request, *args, **kwargs)
-        context["related"] = ArticlePage.objects.related_to(self)
+        context["related"] = related
         return context
 
 

@@ -6,49 +6,39 @@ session cookie), the admin, previews and any response that sets a cookie get
 `private, no-store` instead, so no shared cache ever stores them.
 
 For a host without a CDN the middleware also keeps those public pages in
-Django's cache (SAMIZDAT_PAGE_CACHE, on by default). Entries live under a
-generation token; publishing, unpublishing, moving or deleting a page
-replaces the token (signal_handlers.py), so every old entry is dropped at once
-in every process that shares the cache.
+Django's cache (SAMIZDAT_PAGE_CACHE, on by default). Entries live under two
+tokens: the site's generation, which a site-wide change (navigation, a
+setting, a snippet, moving a page) replaces, dropping every page at once in
+every process that shares the cache; and one per path, which publishing,
+unpublishing or deleting an article replaces for the URLs it affects only
+(affected.py, signal_handlers.py).
 """
 
 import hashlib
-import uuid
 
 from django.conf import settings
-from django.core.cache import caches
 from django.http import HttpResponse
 from django.utils.cache import cc_delim_re, patch_cache_control
 from django.utils.translation import get_language_from_path
 
-GENERATION_KEY = "samizdat:pagecache:generation"
+from .cachetokens import (  # noqa: F401 - the page cache's API, used by tests and handlers
+    GENERATION_KEY,
+    current_generation,
+    forget_paths,
+    memo,
+    new_generation,
+    page_cache,
+    path_key,
+    path_version,
+)
+
 PUBLIC_STATUSES = {200, 203, 204, 301, 404, 410}
 # Vary values that do not split what a cookie-less reader gets: the language
 # comes from the path, and a compressing proxy handles encodings itself.
 HARMLESS_VARY = {"cookie", "accept-language", "accept-encoding"}
 MAX_QUERY_LENGTH = 512
 CACHE_HEADER = "X-Page-Cache"
-
-
-def page_cache():
-    alias = getattr(settings, "SAMIZDAT_PAGE_CACHE_ALIAS", "default")
-    return caches[alias if alias in settings.CACHES else "default"]
-
-
-def current_generation(cache=None):
-    cache = cache or page_cache()
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        # Never fall back to a fixed value: entries stored under it before an
-        # eviction of this key would come back to life.
-        cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
-        generation = cache.get(GENERATION_KEY)
-    return generation
-
-
-def new_generation():
-    """Forget every cached page (called when published content changes)."""
-    page_cache().set(GENERATION_KEY, uuid.uuid4().hex, None)
+MISSED = "samizdat.page_cache_missed"  # WSGI environ key (no HTTP header can set it)
 
 
 def admin_prefix():
@@ -129,13 +119,15 @@ def can_use_cache(request):
     )
 
 
-def cache_key(request, generation):
+def cache_key(request, generation, version=None):
+    if version is None:
+        version = path_version(page_cache(), request.path)
     language = get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
     raw = "|".join(
         (request.scheme, request.get_host(), request.path, request.META.get("QUERY_STRING", ""),
          language)
     )
-    return f"samizdat:page:{generation}:{hashlib.sha256(raw.encode()).hexdigest()}"
+    return f"samizdat:page:{generation}:{version}:{hashlib.sha256(raw.encode()).hexdigest()}"
 
 
 def is_storable(response):
@@ -146,6 +138,37 @@ def is_storable(response):
         return False
     vary = {v.lower() for v in cc_delim_re.split(response.get("Vary", "")) if v}
     return vary <= HARMLESS_VARY
+
+
+def current_key(request, cache):
+    """(the page's key under the current tokens, generation, path version): one round
+    trip to the cache for both tokens. Raises DisallowedHost for a host we do not serve."""
+    own_key = path_key(request.path)
+    tokens = memo.get_many(cache, [GENERATION_KEY, own_key])  # one round trip, or none
+    generation = tokens.get(GENERATION_KEY) or current_generation(cache)
+    version = tokens.get(own_key) or path_version(cache, request.path)
+    return cache_key(request, generation, version), generation, version
+
+
+def stored_response(stored):
+    status, headers, content = stored
+    response = HttpResponse(content, status=status, headers=headers)
+    response[CACHE_HEADER] = "hit"
+    return response
+
+
+def look_up(request, cache, lookup=None):
+    """(the stored page as a response or None, (its key, generation, path version)).
+
+    The one look-up of a stored page, for this middleware and for the hit path in
+    front of Django (hitpath.py); the caller has checked can_use_cache(request).
+    `lookup`: current_key's answer when the caller has it already.
+    """
+    lookup = lookup or current_key(request, cache)
+    stored = cache.get(lookup[0])
+    if stored is None:
+        return None, lookup
+    return stored_response(stored), lookup
 
 
 class PageCacheMiddleware:
@@ -164,14 +187,13 @@ class PageCacheMiddleware:
             set_cache_control(request, response)
             return response
         cache = page_cache()
-        generation = current_generation(cache)
-        key = cache_key(request, generation)
-        stored = cache.get(key)
-        if stored is not None:
-            status, headers, content = stored
-            response = HttpResponse(content, status=status, headers=headers)
-            response[CACHE_HEADER] = "hit"
+        # The hit path in front of Django (hitpath.py) looked up and missed already.
+        missed = request.META.pop(MISSED, None)
+        response, (key, generation, version) = (None, missed) if missed else look_up(
+            request, cache)
+        if response is not None:
             return response
+        own_key = path_key(request.path)
         response = self.get_response(request)
         # Only pages left to our policy are stored: endpoints with their own
         # Cache-Control (feeds, JSON) decide their own freshness.
@@ -180,10 +202,22 @@ class PageCacheMiddleware:
             and is_storable(response)
             # Content changed while this page was rendered (a setting created
             # on first use, a publish): it may be stale already.
-            and cache.get(GENERATION_KEY) == generation
+            and cache.get_many([GENERATION_KEY, own_key]) == {GENERATION_KEY: generation,
+                                                               own_key: version}
         ):
             headers = [(k, v) for k, v in response.items() if k != CACHE_HEADER]
             cache.set(key, (response.status_code, headers, response.content),
                       settings.SAMIZDAT_PAGE_CACHE_SECONDS)
             response[CACHE_HEADER] = "miss"
         return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """Route a page request from the loader before Wagtail's serve view does
+        (routing.py): the language is active by now, the view not yet called."""
+        from wagtail.views import serve
+
+        if view_func is serve and view_args and request.method in ("GET", "HEAD"):
+            from .routing import prepare
+
+            prepare(request, view_args[0])
+        return None

@@ -1,7 +1,14 @@
-"""robots.txt: where the sitemaps are, and what crawlers should leave alone."""
+"""robots.txt: where the sitemaps are, and what crawlers should leave alone.
+
+The sitemaps are every app's: each declares its own through `sitemaps()` of its
+`SiteUrls` (samizdat.core.site_urls), found by name, so news names the newsletter
+archive's sitemap without importing newsletters.
+"""
 
 from django.conf import settings
 from django.http import HttpResponse
+
+from samizdat.core.site_urls import declarations
 
 # Only the default admin path is listed: a newsroom that moved its admin to
 # a secret address should not have robots.txt announce it.
@@ -19,12 +26,15 @@ def disallowed_paths():
     return paths
 
 
+def sitemap_urls():
+    """Every app's sitemaps on SITE_URL, news's first, each once."""
+    base = settings.SITE_URL.rstrip("/")
+    paths = [path for urls in declarations() for path in urls.sitemaps()]
+    return [base + path for path in dict.fromkeys(paths)]
+
+
 def robots_txt(request):
     lines = ["User-agent: *"]
     lines += [f"Disallow: {path}" for path in disallowed_paths()]
-    lines += [
-        "",
-        f"Sitemap: {settings.SITE_URL}/sitemap.xml",
-        f"Sitemap: {settings.SITE_URL}/news-sitemap.xml",
-    ]
+    lines += ["", *(f"Sitemap: {url}" for url in sitemap_urls())]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

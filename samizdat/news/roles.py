@@ -5,6 +5,7 @@ missing and leaves what staff changed alone.
 """
 
 from django.contrib.auth.models import Group, Permission
+from django.utils.translation import gettext_lazy as _
 from wagtail.models import (
     Collection,
     GroupApprovalTask,
@@ -18,6 +19,15 @@ from wagtail.models import (
 )
 
 REPORTER, EDITOR, ADMIN = "Reporter", "Editor", "Admin"
+# One line each, shown where staff manage groups (samizdat/users/groups.py).
+DESCRIPTIONS = {
+    REPORTER: _("Writes and edits articles, adds images and authors, and submits stories "
+                "for an editor's approval; cannot publish."),
+    EDITOR: _("Edits, approves and publishes articles, and manages authors, images and "
+              "tags."),
+    ADMIN: _("Runs the site: publishes, manages sites, languages, redirects, outlet "
+             "settings and staff accounts (not their access to supporters' data)."),
+}
 LANGUAGES = ("en", "ru")
 
 PAGE_PERMISSIONS = {

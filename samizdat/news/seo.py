@@ -11,7 +11,8 @@ import re
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, Resolver404, reverse
+from django.utils.encoding import iri_to_uri
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, to_locale
@@ -84,12 +85,13 @@ def share_images(image):
     images = []
     for spec in SHARE_IMAGE_FILTERS:
         rendition = renditions[spec]
+        url = rendition.url  # asks the storage: once
         images.append(
             {
-                "url": primary_url(rendition.url),
+                "url": primary_url(url),
                 "width": rendition.width,
                 "height": rendition.height,
-                "type": mimetypes.guess_type(rendition.url)[0] or "image/jpeg",
+                "type": mimetypes.guess_type(url)[0] or "image/jpeg",
             }
         )
     return images
@@ -207,13 +209,10 @@ def article_metadata(page, request, outlet_name):
         authors.append(person)
     tags = [tag.name for tag in page.tags.all()]
     section = article_section(page, request)
-    alternates = [
-        og_locale(code)
-        for code in page.get_translations()
-        .live()
-        .values_list("locale__language_code", flat=True)
-        .order_by("locale__language_code")
-    ]
+    from .translations import translations
+
+    alternates = [og_locale(code) for code, other in sorted(translations(request, page).items())
+                  if other.pk != page.pk]
     published = page.published
     modified = page.modified if published else None
     data = {
@@ -246,7 +245,7 @@ def article_metadata(page, request, outlet_name):
         "locale": og_locale(language),
         "locale_alternates": alternates,
         "image": images[0] if images else None,
-        "image_alt": page.lead_image.default_alt_text if page.lead_image else "",
+        "image_alt": page.lead_image_alt_text if page.lead_image else "",
         "published": published,
         "modified": modified,
         "section": section.title if section else "",
@@ -254,3 +253,83 @@ def article_metadata(page, request, outlet_name):
         "authors": [author.name for author in page.authors],
         "json_ld": ld_json_script(data),
     }
+
+
+# --- hreflang alternates -------------------------------------------------------
+#
+# One answer for the HTML <head> and the sitemap: a page names the versions of itself that
+# exist with content, in every language it has (itself included), plus x-default for the
+# main language's when there is one.
+
+def hreflang_alternates(paths):
+    """[{code, url}] for a page that exists at `paths` ({language: root-relative path})."""
+    # A request's path arrives decoded (/ru/tags/здоровье/); a link carries it encoded.
+    urls = {code: primary_url(iri_to_uri(path)) for code, path in paths.items()}
+    links = [{"code": code, "url": urls[code]} for code, _name in settings.LANGUAGES
+             if code in urls]
+    if settings.LANGUAGE_CODE in urls:
+        links.append({"code": "x-default", "url": urls[settings.LANGUAGE_CODE]})
+    return links
+
+
+def _languages_with_articles(articles):
+    return set(articles.values_list("locale__language_code", flat=True).distinct())
+
+
+def alternate_paths(request, page):
+    """{language: path} of what `request` shows, in each language it exists in with content:
+    the translations of a page; of an author's or tag's list, the languages the author
+    wrote in or the tag has articles in; of page N of a section, the sections that have a
+    page N. Search results and later pages of author and tag lists have none."""
+    from django.urls import translate_url
+    from django.utils.translation import get_language
+    from wagtail.models import Page
+
+    from .mirror_export import page_count
+    from .models import ArticlePage, HomePage, SectionPage
+    from .translations import translations as live_translations
+
+    if request is None:
+        return {}
+    if not isinstance(page, Page) or not page.pk:
+        # A view outside the page tree (support, mirrors): the same view in each language.
+        # Nothing matched, or Wagtail found no page: a 404 is no version of anything.
+        match = getattr(request, "resolver_match", None)
+        if match is None or match.url_name == "wagtail_serve":
+            return {}
+        current = get_language()
+        paths = {}
+        for code, _name in settings.LANGUAGES:
+            path = translate_url(request.path, code)
+            if path != request.path or code == current:
+                paths[code] = path
+        return paths if len(paths) > 1 else {}  # a one-language view names none
+    translations = {code: t for code, t in live_translations(request, page).items()
+                    if page_path(t, request) is not None}
+    own = page_path(page, request)
+    suffix = request.path[len(own):] if own and request.path.startswith(own) else ""
+    if not suffix:
+        return {code: page_path(t, request) for code, t in translations.items()}
+    try:
+        match = page.resolve_subpage("/" + suffix)
+    except Resolver404:  # not a route of this page (the path went elsewhere)
+        return {}
+    name, kwargs = match.url_name, match.kwargs
+    articles = ArticlePage.objects.live().public()
+    if isinstance(page, HomePage) and name in ("author", "tag"):
+        found = articles.filter(**({"article_authors__author__slug": kwargs["slug"]}
+                                   if name == "author" else {"tags__slug": kwargs["slug"]}))
+        languages = _languages_with_articles(found)
+        if page.locale.language_code not in languages:
+            return {}  # an empty list ("no articles in this language yet") is no version
+        return {code: page_path(t, request) + suffix for code, t in translations.items()
+                if code in languages}
+    if isinstance(page, SectionPage) and name == "numbered_page":
+        return {code: page_path(t, request) + suffix for code, t in translations.items()
+                if page_count(articles.child_of(t).count()) >= kwargs["number"]}
+    return {}
+
+
+def alternates(request, page):
+    """The hreflang links of the page `request` shows (the sitemap names the same)."""
+    return hreflang_alternates(alternate_paths(request, page))

@@ -1,16 +1,18 @@
 """Purge what a published change touched, from both caches.
 
-When a page is published, unpublished, moved or deleted:
-- the in-app page cache starts a new generation (pagecache.new_generation),
-  at once and again when the transaction commits;
-- after the commit, the frontend cache (WAGTAILFRONTENDCACHE: nginx, a CDN) is told to
-  purge the page, its section, the homes, the article's tag and author
-  pages, and the feeds that list it. Wagtail's own handler purges the page
-  itself on publish and unpublish; purging it again here is harmless and
-  also covers moves and deletions, which Wagtail's handler does not.
+When an article is published, unpublished or deleted, the URLs it affects
+(affected.affected_urls) are forgotten by the in-app page cache (one token
+per path, at once and again when the transaction commits) and, after the
+commit, purged from the frontend cache (WAGTAILFRONTENDCACHE: nginx, a CDN);
+every other cached page stays. Any other page (a home, a section, a standard
+page) shows in the navigation of every page, and moves change addresses, so
+those start a new generation of the in-app cache instead; the frontend cache
+is still asked for the URLs they affect. Wagtail's own handler purges the
+page itself on publish and unpublish; purging it again here is harmless.
 """
 
 import copy
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -20,77 +22,13 @@ from wagtail.contrib.frontend_cache.utils import purge_urls_from_cache
 from wagtail.models import Page
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from .mirror_export import author_path, numbered_page_path, tag_path
-from .pagecache import new_generation
-
-# Section pages beyond the first shift when an article arrives; purge a few.
-SECTION_PAGES_TO_PURGE = 5
-FEED_KINDS = ("rss", "atom")
-
-
-def _base(page):
-    """(root URL of the page's site, language prefix) or None if unroutable."""
-    parts = page.get_url_parts()
-    if parts is None:
-        return None
-    _site_id, root_url, _path = parts
-    code = page.locale.language_code if page.locale_id else settings.LANGUAGE_CODE
-    prefix = "" if code == settings.LANGUAGE_CODE else f"/{code}"
-    return root_url, prefix
-
-
-def _page_urls(page):
-    parts = page.get_url_parts()
-    if parts is None:
-        return []
-    _site_id, root_url, path = parts
-    url = root_url + path
-    return [url + extra.lstrip("/") for extra in page.specific_deferred.get_cached_paths()]
-
-
-def _homes(page):
-    from .models import HomePage
-
-    return list(HomePage.objects.live().filter(depth=2).select_related("locale")) or []
+from .affected import affected_urls, page_urls
+from .pagecache import forget_paths, new_generation
 
 
 def urls_to_purge(page):
-    """Every public URL whose content depends on `page`."""
-    from .models import ArticlePage, SectionPage
-
-    page = page.specific
-    base = _base(page)
-    if base is None:
-        return []
-    root_url, prefix = base
-    urls = set(_page_urls(page))
-    for home in _homes(page):
-        urls.update(_page_urls(home))
-    urls.update(f"{root_url}{prefix}/feeds/{kind}/" for kind in FEED_KINDS)
-    urls.update(f"{root_url}/{name}" for name in ("sitemap.xml", "news-sitemap.xml"))
-    if isinstance(page, ArticlePage):
-        section = page.get_parent()
-        if section is not None:
-            section_urls = _page_urls(section)
-            urls.update(section_urls)
-            urls.update(
-                numbered_page_path(u, n) for u in section_urls[:1]
-                for n in range(2, SECTION_PAGES_TO_PURGE + 1)
-            )
-            urls.update(f"{root_url}{prefix}/feeds/sections/{section.slug}/{kind}/"
-                        for kind in FEED_KINDS)
-        home_url = f"{root_url}{prefix}/"
-        for tag in page.tags.all():
-            urls.add(tag_path(home_url, tag.slug))
-        for link in page.article_authors.select_related("author"):
-            slug = link.author.slug
-            urls.add(author_path(home_url, slug))
-            urls.update(f"{root_url}{prefix}/feeds/authors/{slug}/{kind}/" for kind in FEED_KINDS)
-    elif isinstance(page, SectionPage):
-        urls.update(f"{root_url}{prefix}/feeds/sections/{page.slug}/{kind}/"
-                    for kind in FEED_KINDS)
-    # Tag slugs may be Cyrillic; the purge request needs an ASCII path.
-    return sorted(iri_to_uri(url) for url in urls)
+    """affected_urls as the frontend cache wants them: ASCII (tag slugs may be Cyrillic)."""
+    return sorted(iri_to_uri(url) for url in affected_urls(page))
 
 
 def forget_pages():
@@ -110,10 +48,26 @@ def purge_after_commit(urls):
         transaction.on_commit(lambda: purge_urls_from_cache(urls))
 
 
+def forget_urls(urls):
+    """The in-app cache forgets these URLs' pages now and again once committed
+    (as forget_pages, for a reader who renders in between)."""
+    paths = {urlsplit(url).path for url in urls}
+    forget_paths(paths)
+    transaction.on_commit(lambda: forget_paths(paths))
+
+
 def purge(page):
+    from .models import ArticlePage
+
+    page = page.specific
+    if isinstance(page, ArticlePage):
+        # Worked out now: on deletion the page's rows are gone by commit time.
+        urls = affected_urls(page)
+        forget_urls(urls)
+        purge_after_commit(sorted(iri_to_uri(url) for url in urls))
+        return
     forget_pages()
     if getattr(settings, "WAGTAILFRONTENDCACHE", None):
-        # Worked out now: on deletion the page's rows are gone by commit time.
         purge_after_commit(urls_to_purge(page))
 
 
@@ -136,10 +90,11 @@ def on_move(sender, instance, url_path_before=None, url_path_after=None, **kwarg
         old_parent = kwargs.get("parent_page_before")
         forget_pages()
         if getattr(settings, "WAGTAILFRONTENDCACHE", None):
-            urls = set(_page_urls(old))
+            urls = set(page_urls(old))
             if old_parent is not None:
-                urls.update(_page_urls(old_parent.specific))
+                urls.update(page_urls(old_parent.specific))
             purge_after_commit(sorted(iri_to_uri(url) for url in urls))
+    forget_pages()  # a move changes addresses and navigation: start afresh
     purge(instance)
 
 

@@ -26,7 +26,7 @@ from django.utils.translation import get_language
 from wagtail.models import Page, Site
 
 from .mirror_export import author_path, numbered_page_paths, tag_path
-from .seo import page_path
+from .seo import hreflang_alternates, page_path
 
 # Google News lists articles of the last two days, at most 1,000 per sitemap
 # (developers.google.com/search/docs/crawling-indexing/sitemaps/news-sitemap).
@@ -110,7 +110,7 @@ class I18nSitemap(Sitemap):
     i18n = True
     alternates = True
     # Django's x_default strips "/en/" from the URL, which English URLs here do
-    # not have (a tag called "en" would lose it); get_urls() adds it instead.
+    # not have (a tag called "en" would lose it); get_urls() names the alternates instead.
     x_default = False
 
     def __init__(self, request):
@@ -131,9 +131,9 @@ class I18nSitemap(Sitemap):
             # Django asks lastmod() without the language; answer per language here.
             entry, language_code = url["item"]
             url["lastmod"] = entry.lastmods.get(language_code)
-            for alternate in list(url["alternates"]):
-                if alternate["lang_code"] == settings.LANGUAGE_CODE:
-                    url["alternates"].append({**alternate, "lang_code": "x-default"})
+            # The same alternates as the page's own <head> (seo.hreflang_alternates).
+            url["alternates"] = [{"lang_code": link["code"], "location": link["url"]}
+                                 for link in hreflang_alternates(entry.paths)]
         return urls
 
     def items(self):

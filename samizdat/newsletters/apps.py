@@ -14,18 +14,28 @@ class NewslettersConfig(AppConfig):
 
         register(NewsletterSubscriptions())
 
-    def load_demo(self, articles=0):
-        """Two demo newsletters, one per language (core's load_demo); made once."""
-        from .models import Newsletter
+        from samizdat.core.selfservice import register as register_section
 
-        demos = [
-            ("en", "The Northern Ledger Weekly",
-             "The week's most important stories, in full, every Friday.", "weekly", False),
-            ("ru", "Северный вестник: дайджест",
-             "Главное за неделю целиком, по пятницам. Нейтральная тема письма.", "weekly", True),
-        ]
-        for language, name, description, cadence, discreet in demos:
-            Newsletter.objects.get_or_create(name=name, defaults={
-                "language": language, "description": description, "cadence": cadence,
-                "discreet": discreet})
-        return "Demo newsletters ready: " + ", ".join(d[1] for d in demos) + "."
+        from .selfservice import NewsletterSection
+
+        register_section(NewsletterSection())
+
+        from anymail.signals import tracking
+
+        from .bounces import on_tracking
+
+        tracking.connect(on_tracking, dispatch_uid="newsletters.bounces")
+
+        from wagtail.signals import page_published
+
+        from .telegram import on_page_published
+
+        page_published.connect(on_page_published, dispatch_uid="samizdat-newsletters-telegram")
+
+    def load_demo(self, articles=0):
+        """The demo newsletters (core's load_demo), made once: an English weekly, a
+        Russian discreet digest, and an English daily digest at 07:00 (in TIME_ZONE)
+        with three demo subscribers and two sent issues in its archive."""
+        from .demo import load
+
+        return load()

@@ -28,6 +28,10 @@ class NewsletterSubscriptions(PersonalData):
         Subscriber.objects.filter(email_index=email_index).delete()
 
     def encrypted_fields(self):
-        from .models import Subscriber
+        """Subscribers' addresses, and the Telegram bot tokens: encrypted with the same
+        donor keys, so a rotation that left them behind would lose the channel once the
+        old key is dropped."""
+        from .models import Subscriber, TelegramChannel
 
-        return [(Subscriber, Subscriber._meta.get_field("email"))]
+        return [(Subscriber, Subscriber._meta.get_field("email")),
+                (TelegramChannel, TelegramChannel._meta.get_field("token_ciphertext"))]

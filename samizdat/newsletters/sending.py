@@ -1,110 +1,108 @@
 """Sending an issue: one Delivery row per confirmed subscription is written first, then
-batches of them are claimed, handed to the mail server and marked sent.
+batches of them are claimed, handed to the mail server and marked sent (batches.py,
+run by tasks.py).
 
-A reader is never sent the same issue twice by a re-run: only deliveries without
-`sent_at` are sent, and a delivery is claimed (a conditional UPDATE) before its
-message goes out, so two workers never send the same one. A worker that dies
-between the server accepting a message and marking it sent leaves a claim; after
-NEWSLETTERS_CLAIM_SECONDS a re-run sends that one message again (at least once for
-that single reader, never for the rest). When the mail server fails, the batch stops,
-the failed delivery is released, and the next run resumes with everyone left.
+A reader is never sent the same issue twice by a re-run: only deliveries neither sent
+nor handed over are sent, each batch claims its deliveries (a conditional UPDATE)
+first, so two workers never send the same one, and a worker that dies leaves the
+deliveries it handed over "uncertain", never sent again (batches.py,
+docs/newsletters.md).
 """
 
-import logging
-import smtplib
-from datetime import timedelta
+from itertools import islice
 
-from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from .models import Delivery, Issue, Subscription
-from .render import message_for, render_content
+from samizdat.core.crypto import blind_index
 
-logger = logging.getLogger(__name__)
+from .batches import (
+    claim_seconds,
+    connection_options,
+    parallel_sends,
+    pending,
+    send_batch,
+    supporters_among,
+    uncertain,
+)
+from .models import Delivery, Issue, Subscription, has_line_break
+from .render import render_content, trial_message_for
+
+# The batch side lives in batches.py; these are what callers of a send use from here.
+__all__ = ["DELIVERY_CHUNK", "NotSendable", "claim_seconds", "header_problem", "pending",
+           "progress", "send_batch", "send_test", "start"]
+
+DELIVERY_CHUNK = 1000
 
 
 class NotSendable(Exception):
     pass
 
 
-def batch_size():
-    return getattr(settings, "NEWSLETTERS_BATCH_SIZE", 200)
+def header_problem(issue):
+    """What reaches a mail header, checked again at Send: a value saved past the forms'
+    validators (a shell, an import) must not inject headers either."""
+    newsletter = issue.newsletter
+    fields = {"subject": issue.subject, "newsletter name": newsletter.name,
+              "sender name": newsletter.sender_name,
+              "sender address": newsletter.sender_address, "reply-to": newsletter.reply_to}
+    for label, value in fields.items():
+        if has_line_break(value):
+            return f"The {label} contains a line break; correct it before sending."
+    return None
 
 
-def claim_seconds():
-    return getattr(settings, "NEWSLETTERS_CLAIM_SECONDS", 600)
-
-
-def start(issue_id):
+def start(issue_id, scheduled=False):
     """Staff pressed Send: write the deliveries and queue the first batch. Sending an
-    issue that is already sending queues it again (a resume); a sent issue is refused."""
+    issue that is already sending queues it again (a resume); a sent issue is refused.
+    `scheduled`: the periodic job's call, which does nothing unless the issue is still
+    scheduled (staff may have cancelled it meanwhile)."""
     from .tasks import send_batch
 
     with transaction.atomic():
         issue = Issue.objects.select_for_update().get(pk=issue_id)
+        if scheduled and issue.status != Issue.Status.SCHEDULED:
+            return None
         if issue.status == Issue.Status.SENT:
             raise NotSendable("This issue was sent already.")
         if issue.article_id is not None and not issue.article.live:
             raise NotSendable("The article of this issue is not published.")
-        if issue.status == Issue.Status.DRAFT:
-            confirmed = Subscription.objects.filter(newsletter_id=issue.newsletter_id,
-                                                    confirmed__isnull=False)
-            Delivery.objects.bulk_create(
-                (Delivery(issue=issue, subscription_id=pk)
-                 for pk in confirmed.values_list("pk", flat=True).iterator()),
-                batch_size=1000, ignore_conflicts=True)
+        problem = header_problem(issue)
+        if problem:
+            raise NotSendable(problem)
+        if issue.status in (Issue.Status.DRAFT, Issue.Status.SCHEDULED):
+            # Paused readers and suppressed addresses (bounces.py) get nothing.
+            confirmed = Subscription.objects.filter(
+                newsletter_id=issue.newsletter_id, confirmed__isnull=False,
+                subscriber__paused=False, subscriber__suppressed="")
+            # In chunks: bulk_create makes a list of what it is given, and a list of
+            # 100,000 rows would make memory grow with the list size.
+            ids = confirmed.order_by("pk").values_list("pk", flat=True).iterator(
+                chunk_size=DELIVERY_CHUNK)
+            while chunk := list(islice(ids, DELIVERY_CHUNK)):
+                Delivery.objects.bulk_create(
+                    [Delivery(issue=issue, subscription_id=pk) for pk in chunk],
+                    ignore_conflicts=True)
             issue.status = Issue.Status.SENDING
             issue.save(update_fields=["status"])
-        transaction.on_commit(lambda: send_batch.enqueue(issue.pk))
+        transaction.on_commit(lambda: [send_batch.enqueue(issue.pk)
+                                       for _chain in range(parallel_sends())])
     return issue
 
 
-def pending(issue, now=None):
-    now = now or timezone.now()
-    stale = now - timedelta(seconds=claim_seconds())
-    return issue.deliveries.filter(sent_at__isnull=True).filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
-
-
-def send_batch(issue_id):
-    """Send up to one batch; returns (sent, more_left). Raises the mail server's error
-    after releasing the delivery it failed on."""
-    issue = Issue.objects.select_related("newsletter", "article").get(pk=issue_id)
-    if issue.status != Issue.Status.SENDING:
-        return 0, False
-    content = render_content(issue)
-    ids = list(pending(issue).order_by("pk").values_list("pk", flat=True)[:batch_size()])
-    sent = 0
-    backend = getattr(settings, "NEWSLETTERS_EMAIL_BACKEND", None)
-    with get_connection(backend) as connection:
-        for pk in ids:
-            now = timezone.now()
-            claimed = pending(issue, now).filter(pk=pk).update(claimed_at=now)
-            if not claimed:
-                continue  # sent or claimed by another worker meanwhile
-            delivery = Delivery.objects.select_related(
-                "subscription__subscriber", "subscription__newsletter").filter(pk=pk).first()
-            if delivery is None:
-                continue  # the reader unsubscribed meanwhile
-            try:
-                message_for(content, delivery.subscription, connection).send()
-            except (smtplib.SMTPException, OSError):
-                Delivery.objects.filter(pk=pk).update(claimed_at=None)
-                logger.warning("newsletter issue %s paused: mail server failed", issue.pk)
-                raise
-            Delivery.objects.filter(pk=pk).update(sent_at=timezone.now())
-            sent += 1
-    if issue.deliveries.filter(sent_at__isnull=True).exists():
-        return sent, True
-    Issue.objects.filter(pk=issue.pk, status=Issue.Status.SENDING).update(
-        status=Issue.Status.SENT, sent_at=timezone.now())
-    return sent, False
-
-
 def progress(issue):
+    now = timezone.now()
     total = issue.deliveries.count()
     sent = issue.deliveries.filter(sent_at__isnull=False).count()
-    return {"total": total, "sent": sent, "pending": total - sent}
+    doubtful = uncertain(issue, now).count()
+    return {"total": total, "sent": sent, "uncertain": doubtful,
+            "pending": total - sent - doubtful}
+def send_test(issue, address):
+    """The issue to one staff member's address, as a reader would get it, on bulk mail's
+    own connection: no Delivery row, no count, whatever the issue's status."""
+    content = render_content(issue)
+    backend, options = connection_options()
+    with get_connection(backend, **options) as connection:
+        supporter = bool(supporters_among(content, [blind_index(address)]))
+        trial_message_for(content, issue.newsletter, address, connection, supporter).send()

@@ -60,10 +60,32 @@ def request_subscription(email, newsletters, source, language, base_url):
         token = secrets.token_urlsafe(32)
         subscriber.confirm_hash = token_hash(token)
         subscriber.save(update_fields=["confirm_hash", "email_index"])
+    return _mail_link(email, token, [s.newsletter for s in pending], language, base_url)
+
+
+def ask_again(subscriber_id, base_url):
+    """An imported reader who must opt in again: one confirmation link for their pending
+    subscriptions (importing.py queues this after the import committed)."""
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+        if subscriber is None or subscriber.suppressed:
+            return False
+        pending = list(subscriber.subscriptions.filter(confirmed__isnull=True)
+                       .select_related("newsletter"))
+        if not pending:
+            return False
+        token = secrets.token_urlsafe(32)
+        subscriber.confirm_hash = token_hash(token)
+        subscriber.save(update_fields=["confirm_hash", "email_index"])
+    return _mail_link(subscriber.email, token, [s.newsletter for s in pending],
+                      subscriber.language, base_url)
+
+
+def _mail_link(email, token, newsletters, language, base_url):
     with translation.override(language):
         path = reverse("newsletters:confirm", args=[token])
-        context = {"url": base_url.rstrip("/") + path, "newsletters": [
-            s.newsletter for s in pending], "days": PENDING_DAYS}
+        context = {"url": base_url.rstrip("/") + path, "newsletters": newsletters,
+                   "days": PENDING_DAYS}
         message = EmailMessage(
             subject=render_to_string("newsletters/email/confirm_subject.txt", context).strip(),
             body=render_to_string("newsletters/email/confirm.txt", context),

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 
-from . import subscribing
+from . import counts, subscribing
 from .forms import SubscribeForm
 from .models import Newsletter, Subscription
 from .render import subscription_for
@@ -71,6 +71,8 @@ def unsubscribe(request, token):
             subscription = Subscription.objects.filter(pk=pk).select_related(
                 "subscriber").first()
             if subscription is not None:
+                if subscription.confirmed is not None:
+                    counts.add(counts.latest_issue_of([pk]), "unsubscribed")
                 subscriber = subscription.subscriber
                 subscription.delete()
                 if not subscriber.subscriptions.exists():

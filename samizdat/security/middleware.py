@@ -1,7 +1,12 @@
 """Security headers on every response, the admin included."""
 
-from csp.middleware import CSPMiddleware, PolicyParts
+from dataclasses import asdict
+
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware, PolicyParts
+from csp.utils import build_policy
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.utils.functional import cached_property
 
 from .headers import ADMIN_FEATURES, permissions_policy
@@ -11,10 +16,43 @@ def is_admin_path(path):
     return path.startswith(f"/{settings.WAGTAIL_ADMIN_PATH}/")
 
 
+# Built policy headers, per process: {(report only, default policy): header}. django-csp
+# builds the header from settings on every response, a good part of a page cache hit's
+# cost (news/hitpath.py). A policy with nothing of the request's in it (no view's own
+# config, update or replace, no nonce) depends only on the settings below, so it is
+# built once; any of them changed (tests) empties the cache.
+_built = {}
+POLICY_SETTINGS = frozenset({"CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY",
+                             "SAMIZDAT_ADMIN_CSP", "WAGTAIL_ADMIN_PATH"})
+
+
+def _forget_policies(setting=None, **kwargs):
+    if setting in POLICY_SETTINGS:
+        _built.clear()
+
+
+setting_changed.connect(_forget_policies, dispatch_uid="samizdat-csp-built-policies")
+
+
+def _build_policy(parts, report_only):
+    """django-csp's build_policy, once per process for a policy from settings alone."""
+    admin = getattr(settings, "SAMIZDAT_ADMIN_CSP", None)
+    from_settings = parts.config is None or (admin and parts.config is admin["DIRECTIVES"])
+    if not from_settings or any(v is not None for v in (parts.update, parts.replace,
+                                                        parts.nonce)):
+        return build_policy(**asdict(parts), report_only=report_only)
+    key = (report_only, parts.config is None)
+    if key not in _built:
+        _built[key] = build_policy(**asdict(parts), report_only=report_only)
+    return _built[key]
+
+
 class SamizdatCSPMiddleware(CSPMiddleware):
     """django-csp, with the looser SAMIZDAT_ADMIN_CSP under the admin path only.
 
-    A view that sets its own policy (django-csp's decorators) still wins.
+    A view that sets its own policy (django-csp's decorators) still wins. The headers
+    are django-csp's own; a policy that depends on settings alone is built once
+    (`_build_policy`).
     """
 
     def get_policy_parts(self, request, response, report_only=False):
@@ -26,6 +64,28 @@ class SamizdatCSPMiddleware(CSPMiddleware):
             parts = PolicyParts(admin_policy["DIRECTIVES"], parts.update, parts.replace,
                                 parts.nonce)
         return parts
+
+    def process_response(self, request, response):
+        """django-csp 4.0's, with the policy built by `_build_policy`."""
+        if response.status_code in (500, 404) and settings.DEBUG:
+            return response
+        for header, report_only, exempt, setting in (
+            (HEADER, False, "_csp_exempt", "CONTENT_SECURITY_POLICY"),
+            (HEADER_REPORT_ONLY, True, "_csp_exempt_ro", "CONTENT_SECURITY_POLICY_REPORT_ONLY"),
+        ):
+            parts = self.get_policy_parts(request=request, response=response,
+                                          report_only=report_only)
+            csp = _build_policy(parts, report_only)
+            if csp:
+                prefixes = (getattr(settings, setting, None) or {}).get(
+                    "EXCLUDE_URL_PREFIXES", None) or ()
+                if (header not in response and getattr(response, exempt, False) is False
+                        and not request.path_info.startswith(tuple(prefixes))):
+                    response[header] = csp
+        # As django-csp: a nonce asked for after the header is written is an error.
+        if getattr(request, "_csp_nonce", None) is None:
+            request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response
 
 
 class PermissionsPolicyMiddleware:

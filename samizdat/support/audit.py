@@ -123,13 +123,21 @@ class TransferReceivedFormatter(LogFormatter):
 
     def format_message(self, log_entry):
         data = log_entry.data or {}
-        return _("Recorded transfer %(reference)s as received: %(amount)s %(currency)s "
-                 "on %(day)s") % {
+        return _("Recorded transfer %(reference)s as received: %(amount)s on %(day)s") % {
             "reference": data.get("reference", "?"),
-            "amount": data.get("amount_minor", "?"),
-            "currency": data.get("currency", ""),
+            "amount": _logged_money(data),
             "day": data.get("received_on", "?"),
         }
+
+
+def _logged_money(data):
+    """The logged amount as the admin shows money ("$755.00"); as stored if it is not."""
+    from .money import AmountError, format_money
+
+    try:
+        return format_money(int(data["amount_minor"]), data["currency"])
+    except (KeyError, TypeError, ValueError, AmountError):
+        return f"{data.get('amount_minor', '?')} {data.get('currency', '')}".strip()
 
 
 class ListingViewFormatter(LogFormatter):

@@ -193,6 +193,7 @@ def _pending_subject(data, provider, language):
             "appeal": data.get("appeal", ""),
             "variant": data.get("variant", ""),
             "language": language,
+            "discreet_emails": data.get("discreet_choice"),
         }
         if reference:
             common["reference"] = reference

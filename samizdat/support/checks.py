@@ -49,3 +49,18 @@ def check_provider_deadline(app_configs=None, **kwargs):
             hint="Lower SAMIZDAT_PROVIDER_REQUEST_SECONDS or raise GUNICORN_TIMEOUT.",
             id="samizdat_support.E004")]
     return []
+
+
+@register("samizdat_support")
+def check_btcpay_subscriptions(app_configs=None, **kwargs):
+    """A mistyped BTCPAY_SUBSCRIPTIONS would otherwise fail each crypto plan's checkout."""
+    from .providers.btcpay_subscriptions import MODES
+
+    value = str(getattr(settings, "BTCPAY_SUBSCRIPTIONS", "auto") or "auto").lower()
+    if value not in MODES:
+        return [Error(
+            f"BTCPAY_SUBSCRIPTIONS is {value!r}: it must be one of {', '.join(MODES)}.",
+            hint="auto uses BTCPay's Subscriptions API where the server has it "
+                 "(docs/payments.md).",
+            id="samizdat_support.E005")]
+    return []

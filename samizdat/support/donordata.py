@@ -126,6 +126,7 @@ def export(email_index, now=None):
             "appeal": p.appeal,
             "variant": p.variant,
             "cancel_reason": p.cancel_reason,
+            "discreet_emails": p.discreet_emails,
             "created_at": _when(p.created_at),
             "activated_at": _when(p.activated_at),
             "canceled_at": _when(p.canceled_at),
@@ -142,6 +143,7 @@ def export(email_index, now=None):
             "language": c.language,
             "appeal": c.appeal,
             "variant": c.variant,
+            "discreet_emails": c.discreet_emails,
             "created_at": _when(c.created_at),
             "paid_at": _when(c.paid_at),
         }
@@ -175,6 +177,10 @@ def export(email_index, now=None):
         "generated_at": _when(now),
         "email": selfservice.email_for(email_index) or "",
         "supporter_ids": [s.pk for s in supporters_for(email_index)],
+        # The choice made on the manage page (null: never chosen, the newsroom's default).
+        "discreet_emails": next(
+            (s.discreet_emails for s in supporters_for(email_index)
+             if s.discreet_emails is not None), None),
         "plans": plans,
         "gifts": gifts,
         "ledger": ledger,
@@ -230,7 +236,7 @@ def erase(email_index):
     (plans already canceled stay canceled: the provider did that, and the
     error says so). Returns the number of supporter rows erased.
     """
-    from .retention import forget_supporter
+    from .retention import forget_address, forget_supporter
 
     canceled = []
     for pledge in open_plans(email_index):
@@ -246,7 +252,9 @@ def erase(email_index):
         canceled.append(pledge)
     supporter = supporters_for(email_index).first()
     if supporter is None:
-        return 0
+        # A reader who never gave (a newsletter subscriber): the other apps' rows, the
+        # links, task rows and sessions under the address still go.
+        return forget_address(email_index)
     with transaction.atomic():
         # Every row under the same address goes, with its links and reminders.
         return forget_supporter(supporter)

@@ -50,6 +50,31 @@ def supporter_language(obj):
     return language if language in codes else settings.LANGUAGE_CODE
 
 
+def discreet_for(subject=None, supporter=None):
+    """Whether e-mails about `subject` (or to `supporter`) are discreet.
+
+    The latest choice the supporter made wins: the box on the contribution form (kept on
+    the gift or plan) or on the manage page (kept on the supporter and copied onto their
+    gifts and plans). Without one, the newsroom-wide switch decides."""
+    if subject is not None:
+        if subject.discreet_emails is not None:
+            return subject.discreet_emails
+        supporter = supporter or subject.supporter
+    if supporter is not None:
+        if supporter.discreet_emails is not None:
+            return supporter.discreet_emails
+        if subject is None and _any_discreet_gift(supporter):
+            return True
+    return email_settings().discreet
+
+
+def _any_discreet_gift(supporter):
+    """A supporter who asked for discreet e-mails on any gift or plan gets discreet
+    messages that concern none of them (the manage link): when unsure, say less."""
+    return (supporter.contributions.filter(discreet_emails=True).exists()
+            or supporter.pledges.filter(discreet_emails=True).exists())
+
+
 def build_message(to, template, subject, context, language, subject_params=None,
                   force_discreet=None, message_id=None):
     """An EmailMultiAlternatives (text + HTML) rendered from support/emails/<template>.
@@ -99,6 +124,8 @@ def build_message(to, template, subject, context, language, subject_params=None,
     return message
 
 
-def send(to, template, subject, context, language, subject_params=None, message_id=None):
+def send(to, template, subject, context, language, subject_params=None, message_id=None,
+         discreet=None):
+    """`discreet`: the supporter's choice (discreet_for); None means the newsroom's."""
     build_message(to, template, subject, context, language, subject_params,
-                  message_id=message_id).send()
+                  force_discreet=discreet, message_id=message_id).send()

@@ -40,6 +40,12 @@ class ContributionForm(forms.Form):
     )
     appeal = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
     variant = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    # The reader's "supporting you may be risky" switch (support/advice.py): "1" or nothing.
+    risk = forms.CharField(required=False, max_length=1, widget=forms.HiddenInput)
+    # The reader's discreet-e-mail box; `discreet_asked` says the box was on the form, so a
+    # form without it (an appeal's own) leaves the newsroom's default in place.
+    discreet = forms.BooleanField(required=False)
+    discreet_asked = forms.CharField(required=False, max_length=1, widget=forms.HiddenInput)
     # Honeypot: hidden from people (and from assistive technology); bots fill it.
     website = forms.CharField(required=False, max_length=200)
     method = forms.CharField(required=False, max_length=40)
@@ -60,6 +66,12 @@ class ContributionForm(forms.Form):
     def clean_variant(self):
         return clean_tag(self.cleaned_data.get("variant"))
 
+    def clean_discreet_asked(self):
+        return self.cleaned_data.get("discreet_asked") == "1"
+
+    def clean_risk(self):
+        return self.cleaned_data.get("risk") == "1"
+
     def clean_attempt(self):
         token = self.cleaned_data.get("attempt") or ""
         return token if attempt_reference(token) else ""
@@ -69,6 +81,7 @@ class ContributionForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        data["discreet_choice"] = bool(data.get("discreet")) if data.get("discreet_asked") else None
         frequency, currency = data.get("frequency"), data.get("currency")
         if not frequency or not currency:
             return data

@@ -204,19 +204,29 @@ def progress_for(now=None, goal=None):
     )
 
 
+def _self_paid_plan_providers():
+    """Aliases of providers whose plans are paid by the supporter each period (BTCPay):
+    such a plan counts only as the payments it made, never as a promise."""
+    from .providers.base import all_providers
+
+    return [p.identifier for p in all_providers() if not p.collects_recurring]
+
+
 def one_off_amounts(start, end):
     """(net amount, currency) of one-off gifts in [start, end): payments less refunds.
 
     Read from the ledger, the one record of money that moved; fees are not
     subtracted (the goal is what readers gave).
     """
-    from django.db.models import Sum
+    from django.db.models import Q, Sum
 
     from .models import LedgerEntry
 
+    # A plan the supporter pays each period counts as its payments, like gifts.
+    paid_by_period = Q(pledge__provider__in=_self_paid_plan_providers())
     rows = (
         LedgerEntry.objects.filter(
-            contribution__isnull=False,
+            Q(contribution__isnull=False) | paid_by_period,
             occurred_at__gte=start,
             occurred_at__lt=end,
             kind__in=[LedgerEntry.Kind.PAYMENT, LedgerEntry.Kind.REFUND, LedgerEntry.Kind.DISPUTE,
@@ -230,13 +240,15 @@ def one_off_amounts(start, end):
 
 
 def active_recurring_amounts():
-    """(amount, currency, interval) summed over active pledges, by currency and interval."""
+    """(amount, currency, interval) summed over active pledges, by currency and interval:
+    plans a provider collects by itself, not those paid each period by hand."""
     from django.db.models import Sum
 
     from .models import Pledge
 
     rows = (
         Pledge.objects.filter(status=Pledge.Status.ACTIVE)
+        .exclude(provider__in=_self_paid_plan_providers())
         .values("currency", "frequency")
         .annotate(total=Sum("amount_minor"))
         .order_by("currency", "frequency")

@@ -7,10 +7,14 @@ transfers confirmed by staff) it is the events it sent, applied or not. Every
 difference is reported: missing in the ledger, extra in the ledger, or an amount or
 currency that differs. `manage.py reconcile_provider` runs it (daily from
 run_periodic) and keeps each result as a ReconciliationRun for the dashboard.
+
+A provider may record what is safe of the money the ledger lacks (`record_missing`:
+BTCPay, providers/btcpay_reconcile.py, through the same receiver its webhooks reach);
+the report still lists each such difference, marked with what was done.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Q
 
@@ -27,6 +31,7 @@ __all__ = ["Difference", "compare", "ledger_entries", "provider_movements", "rec
 class Difference:
     what: str  # "missing in ledger" | "extra in ledger" | "amount differs"
     detail: str
+    movement: object = field(default=None, compare=False)  # the provider's, if any
 
     def __str__(self):
         return f"{self.what}: {self.detail}"
@@ -91,7 +96,8 @@ def compare(movements, entries):
         if not found:
             if movement.amount_minor:
                 differences.append(Difference("missing in ledger", f"{movement.label}: "
-                                   f"{_money(movement.amount_minor, movement.currency)}"))
+                                   f"{_money(movement.amount_minor, movement.currency)}",
+                                   movement))
             continue
         matched |= found
         total = sum(entries[n].amount_minor for n in found)
@@ -102,7 +108,7 @@ def compare(movements, entries):
                                for c in sorted(currencies))
             differences.append(Difference("amount differs", f"{movement.label}: provider "
                                f"{_money(movement.amount_minor, movement.currency)}, "
-                               f"ledger {ledger}"))
+                               f"ledger {ledger}", movement))
     for number, entry in enumerate(entries):
         if number not in matched:
             subject = entry.subject
@@ -113,9 +119,10 @@ def compare(movements, entries):
     return differences
 
 
-def reconcile(alias, since):
+def reconcile(alias, since, record=True):
     """Compare one provider with the ledger since `since` (an aware datetime) and store
-    the result. Returns the ReconciliationRun; a provider that cannot be read is stored
+    the result; with `record`, let the provider record what it can of the missing
+    money. Returns the ReconciliationRun; a provider that cannot be read is stored
     as an error and its exception raised."""
     provider = get_provider(alias)
     run = ReconciliationRun(provider=alias, since=since.date())
@@ -126,9 +133,23 @@ def reconcile(alias, since):
         run.error = f"{type(exc).__name__}: {exc}"[:500]
         run.save()
         raise
-    differences = compare(movements, ledger_entries(alias, since))
+    entries = ledger_entries(alias, since)
+    not_listed = getattr(provider, "not_listed", None)
+    if not_listed is not None:
+        kept = [entry for entry in entries if not not_listed(entry)]
+        if len(kept) < len(entries):
+            notes = [*notes, f"{len(entries) - len(kept)} ledger entry(ies) of a kind the "
+                             f"provider's list does not show, not compared"]
+        entries = kept
+    differences = compare(movements, entries)
+    done = {}
+    missing = [d.movement for d in differences if d.what == "missing in ledger"]
+    if record and missing and hasattr(provider, "record_missing"):
+        done = provider.record_missing(missing)
+    lines = [f"{d} ({done[d.movement.label]})" if d.movement and d.movement.label in done
+             else str(d) for d in differences]
     run.checked = len(movements)
     run.differences = len(differences)
-    run.report = "\n".join([str(d) for d in differences] + [f"note: {n}" for n in notes])
+    run.report = "\n".join(lines + [f"note: {n}" for n in notes])
     run.save()
     return run

@@ -11,6 +11,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from samizdat.core import selfservice as sections
+
 from .actions import ActionError
 from .actions.plans import OPEN_PLEDGE_STATUSES, capabilities, validate_change  # noqa: F401
 from .actions.plans import cancel_plan as cancel_pledge  # noqa: F401 - erasure calls it
@@ -53,23 +55,46 @@ def email_for(email_index):
     from .models import Supporter
 
     supporter = Supporter.objects.with_index(email_index).order_by("-pk").first()
-    return supporter.email if supporter is not None and supporter.email else None
+    if supporter is not None and supporter.email:
+        return supporter.email
+    return sections.address_for(email_index)
+
+
+def reader_address(email_index):
+    """Where a sign-in link may go: a supporter who paid, or a reader another app knows
+    (a confirmed newsletter subscriber, core/selfservice.py), else None."""
+    supporter = paying_supporter(email_index)
+    if supporter is not None and supporter.email:
+        return supporter.email
+    return sections.address_for(email_index) if email_index else None
 
 
 def paying_supporter(email_index):
     """The supporter behind a blind index if money from them ever arrived (a recorded
     payment of a gift, or of a plan), else None: a checkout started with someone
     else's address, never paid, earns no e-mail to that address."""
-    from django.db.models import Q
+    from .models import Supporter
 
-    from .models import LedgerEntry, Supporter
-
-    paid = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PAYMENT).filter(
-        Q(contribution__supporter__email_index=email_index)
-        | Q(pledge__supporter__email_index=email_index))
-    if not email_index or not paid.exists():
+    if not email_index or not paying_supporter_indexes([email_index]):
         return None
     return Supporter.objects.with_index(email_index).order_by("-pk").first()
+
+
+def paying_supporter_indexes(email_indexes):
+    """Which of these blind indexes are paying supporters (as paying_supporter judges),
+    in one query: a newsletter batch thanks them instead of asking."""
+    from django.db.models import Q
+
+    from .models import LedgerEntry
+
+    wanted = {index for index in email_indexes if index}
+    if not wanted:
+        return set()
+    rows = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PAYMENT).filter(
+        Q(contribution__supporter__email_index__in=wanted)
+        | Q(pledge__supporter__email_index__in=wanted)
+    ).values_list("contribution__supporter__email_index", "pledge__supporter__email_index")
+    return {index for pair in rows for index in pair if index in wanted}
 
 
 CHECKOUT_KEY = "support_checkout"
@@ -109,6 +134,32 @@ def forget_checkout(session, reference):
 
 def sign_out(session):
     session.pop(SESSION_KEY, None)
+
+
+def discreet_choice(email_index):
+    """The discreet-e-mail box as the manage page shows it: the supporter's own choice,
+    else what their latest gift or plan asked for, else the newsroom's default."""
+    from .emails import discreet_for
+    from .models import Supporter
+
+    supporter = Supporter.objects.with_index(email_index).order_by("-pk").first()
+    if supporter is None:
+        return discreet_for()
+    return discreet_for(supporter=supporter)
+
+
+def set_discreet(email_index, discreet):
+    """The supporter's choice for every e-mail from now on: kept on each Supporter row of
+    the address and on each of their gifts and plans (whose own box it replaces)."""
+    from django.db import transaction
+
+    from .models import Contribution, Pledge, Supporter
+
+    with transaction.atomic():
+        supporters = Supporter.objects.with_index(email_index)
+        supporters.update(discreet_emails=bool(discreet))
+        for model in (Contribution, Pledge):
+            model.objects.filter(supporter__in=supporters).update(discreet_emails=bool(discreet))
 
 
 # --- What they see ------------------------------------------------------------------
@@ -172,14 +223,28 @@ class PledgeView:
     can_pause: bool
     can_resume: bool
     can_cancel: bool
+    # The page where a new card is given and a failed payment tried again; "" if none.
+    payment_url: str = ""
+    # A plan the supporter pays each period (BTCPay): when the next payment is due.
+    next_due: object = None
+    # A plan BTCPay keeps (its Subscriptions API): a link to its subscriber portal.
+    btcpay_portal: bool = False
 
 
 def describe(pledge, language):
+    from .actions.payments import can_retry, can_update_card
+    from .btcpay_plans import next_due
+    from .btcpay_subscription_views import has_portal
     from .money import major_string
+    from .payment_links import path_for
 
+    fixable = can_update_card(pledge) or can_retry(pledge)
     return PledgeView(
         pledge=pledge,
         amount=format_money(pledge.amount_minor, pledge.currency, language),
         amount_major=major_string(pledge.amount_minor, pledge.currency),
+        payment_url=path_for(pledge) if fixable else "",
         **capabilities(pledge),
+        next_due=next_due(pledge),
+        btcpay_portal=has_portal(pledge),
     )

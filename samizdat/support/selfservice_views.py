@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from samizdat.core import selfservice as sections
+
 from . import selfservice
 from .actions import ActionError
 from .actions.plans import cancel_plan, change_plan, pause_plan, resume_plan
@@ -145,8 +147,11 @@ def manage_account(request, email_index):
         "support/selfservice/account.html",
         {
             "email": selfservice.email_for(email_index) or "",
+            "discreet": selfservice.discreet_choice(email_index),
             "pledges": pledges,
             "payments": payments,
+            # Other apps' parts of the page (newsletters), core/selfservice.py.
+            "sections": sections.render_sections(request, email_index),
         },
     )
 
@@ -182,6 +187,17 @@ def pledge_change(request, email_index, pk):
     return redirect("support:manage_account")
 
 
+@require_POST
+@_signed_in
+def manage_emails(request, email_index):
+    """The supporter's discreet-e-mail choice, for every message from now on."""
+    discreet = request.POST.get("discreet") == "1"
+    selfservice.set_discreet(email_index, discreet)
+    messages.success(request, _("From now on our e-mails to you are discreet.") if discreet
+                     else _("From now on our e-mails to you name us and show the amount."))
+    return redirect(reverse("support:manage_account") + "#emails")
+
+
 @_signed_in
 def pledge_cancel(request, email_index, pk):
     """A confirmation page with an optional reason, then the cancellation."""
@@ -201,6 +217,18 @@ def pledge_cancel(request, email_index, pk):
             )
         return redirect("support:manage_account")
     return render(request, "support/selfservice/cancel.html", {"view": view, "form": form})
+
+
+@require_POST
+@_signed_in
+def pledge_btcpay_portal(request, email_index, pk):
+    """A BTCPay subscription's "pay or see your plan": to BTCPay's subscriber portal."""
+    from .btcpay_subscription_views import portal_redirect
+
+    pledge = selfservice.pledge_for(email_index, pk)
+    if pledge is None:
+        raise Http404
+    return portal_redirect(request, pledge)
 
 
 @_signed_in

@@ -6,8 +6,12 @@ Donor data is never given to the general Editor or Reporter groups.
 """
 
 from django.contrib.auth.models import Group, Permission
+from django.utils.translation import gettext_lazy as _
 
 FUNDRAISING = "Fundraising"
+# Shown where staff manage groups (samizdat/users/groups.py).
+DESCRIPTION = _("Sees supporters, gifts, plans and the fundraising dashboard, exports them "
+                "and confirms bank transfers; needs a second factor to sign in.")
 
 PERMISSIONS = [
     "wagtailadmin.access_admin",

@@ -65,6 +65,7 @@ def send_receipt(entry_id, again=False):
             },
             language=language,
             message_id=receipts.message_id(entry),
+            discreet=emails.discreet_for(entry.subject),
         )
     except Exception:
         if delivery is not None:
@@ -77,7 +78,7 @@ def send_receipt(entry_id, again=False):
     return True
 
 
-def _pledge_notice(pledge_id, template, subject):
+def _pledge_notice(pledge_id, template, subject, extra=None):
     from .models import Pledge
 
     pledge = Pledge.objects.select_related("supporter").filter(pk=pledge_id).first()
@@ -92,8 +93,10 @@ def _pledge_notice(pledge_id, template, subject):
             "pledge": pledge,
             "pledge_amount": _pledge_amount(pledge, language),
             "manage_url": emails.reader_url("support:manage", language),
+            **(extra or {}),
         },
         language=language,
+        discreet=emails.discreet_for(pledge),
     )
     return True
 
@@ -101,9 +104,32 @@ def _pledge_notice(pledge_id, template, subject):
 @task()
 def send_renewal_failed(pledge_id):
     """Tell a supporter a renewal failed, with the way to fix it."""
+    from .models import Pledge
+    from .payment_links import url_for
+
+    pledge = Pledge.objects.filter(pk=pledge_id).first()
+    if pledge is None:
+        return False
+    payment_url = url_for(pledge, emails.supporter_language(pledge))
     return _pledge_notice(
-        pledge_id, "renewal_failed", _("Your contribution could not be collected")
+        pledge_id, _renewal_failed_template(pledge_id),
+        _("Your contribution could not be collected"),
+        extra={"payment_url": payment_url},
     )
+
+
+def _renewal_failed_template(pledge_id):
+    """A plan the supporter pays each period (BTCPay) was not charged: its period went
+    unpaid, and the message says so instead of speaking of a card."""
+    from .models import Pledge
+    from .providers.base import get_provider
+
+    alias = Pledge.objects.filter(pk=pledge_id).values_list("provider", flat=True).first()
+    try:
+        collects = get_provider(alias).collects_recurring
+    except KeyError:
+        collects = True
+    return "renewal_failed" if collects else "period_unpaid"
 
 
 @task()
@@ -120,23 +146,45 @@ def send_manage_link(email_index, language):
     request, known address or not, so the page that asked behaves the same
     either way; only this job knows.
     """
-    from .models import ManageLink
-    from .selfservice import paying_supporter
+    from samizdat.core import selfservice as sections
 
-    # Only an address that has paid: anyone can type any address into a checkout,
-    # and the outlet must not become a way to mail strangers.
+    from .models import ManageLink
+    from .selfservice import paying_supporter, reader_address
+
+    # Only an address that has paid, or that confirmed a newsletter itself: anyone can
+    # type any address into a form, and the outlet must not become a way to mail strangers.
+    address = reader_address(email_index)
     supporter = paying_supporter(email_index)
-    if supporter is None:
+    if address is None:
         return False
+    holds = manage_link_kind(supporter is not None, sections.address_for(email_index))
     _link, token = ManageLink.objects.issue(email_index)
     emails.send(
-        to=supporter.email,
+        to=address,
         template="manage_link",
-        subject=_("Your link to manage your support"),
-        context={"link": emails.reader_url("support:manage_enter", language, token=token)},
+        subject=MANAGE_LINK_SUBJECTS[holds],
+        context={"link": emails.reader_url("support:manage_enter", language, token=token),
+                 "holds": holds},
         language=language,
+        discreet=emails.discreet_for(supporter=supporter),
     )
     return True
+
+
+# The link's e-mail names what the reader has: support, newsletters (the one app that
+# adds a section to the page, core/selfservice.py) or both; never "your support" to a
+# reader who only reads a newsletter.
+MANAGE_LINK_SUBJECTS = {
+    "support": _("Your link to manage your support"),
+    "newsletters": _("Your link to manage your newsletters"),
+    "both": _("Your link to manage your support and your newsletters"),
+}
+
+
+def manage_link_kind(paid, section_address):
+    if paid and section_address:
+        return "both"
+    return "support" if paid else "newsletters"
 
 
 # --- Signal receivers ------------------------------------------------------------

@@ -11,12 +11,14 @@ from django.contrib.auth.decorators import user_passes_test
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from wagtail.models import Site
 
-from . import selfservice, throttle, webhooks
+from . import advice, selfservice, throttle, webhooks
 from .actions.transfers import mark_transfer_received
 from .checkout import (
     FREQUENCY_ORDER,
@@ -27,11 +29,13 @@ from .checkout import (
     new_attempt,
     start_checkout,
 )
+from .emails import email_settings
 from .forms import ContributionForm, clean_tag
 from .models import Contribution, Pledge
 from .models.contributions import Frequency
 from .money import SUPPORTED_CURRENCIES, AmountError, format_money, major_string, parse_amount
 from .providers.base import ProviderError, get_provider
+from .providers.btcpay_demo import DemoBTCPayProvider
 from .providers.demo import DemoProvider
 
 
@@ -69,7 +73,11 @@ def _choices_from(source, options):
     return {
         "frequency": frequency, "currency": currency, "amount": amount, "other_amount": other,
         "appeal": clean_tag(source.get("appeal")), "variant": clean_tag(source.get("variant")),
-        "email": "",
+        "email": "", "risk": advice.is_risky(source),
+        # The reader's box as they left it ("Change" on the method step), else ticked by
+        # the newsroom's default or by the reader's "risky country" switch.
+        "discreet": (source.get("discreet") == "1" if source.get("discreet") in ("0", "1")
+                     else advice.is_risky(source) or email_settings().discreet),
     }
 
 
@@ -77,13 +85,21 @@ def _form_context(options, values, form=None, message=""):
     choice = amount_choice(options, values["currency"], values["frequency"])
     base = reverse("support:contribute")
     keep = {k: values[k] for k in ("appeal", "variant") if values.get(k)}
+    risky = values.get("risk", False)
 
     def link(**changes):
         params = {"frequency": values["frequency"], "currency": values["currency"], **keep,
-                  **changes}
-        return f"{base}?{urlencode(params)}"
+                  **({"risk": "1"} if risky else {}), **changes}
+        return f"{base}?{urlencode({k: v for k, v in params.items() if v != ''})}"
 
+    copy = advice.page_copy()
+    methods = advice.order_methods(available_methods(options, values["frequency"]), risky)
     return {
+        "risk": risky,
+        "risk_on_url": link(risk="1"),
+        "risk_off_url": link(risk=""),
+        "copy": copy,
+        "method_notes": advice.method_notes(methods, copy),
         "form": form,
         "values": values,
         "message": message,
@@ -120,6 +136,8 @@ def contribute(request):
     values.update(amount=request.POST.get("amount", values["amount"])[:20],
                   other_amount=request.POST.get("other_amount", "")[:20],
                   email=request.POST.get("email", "")[:254])
+    if request.POST.get("discreet_asked") == "1":
+        values["discreet"] = bool(request.POST.get("discreet"))
     if form.is_bot:
         throttle.count_suspicious(request)
         return _render_form(request, options, values, form,
@@ -152,22 +170,36 @@ def contribute(request):
 
 
 def _render_method_choice(request, options, data, message="", status=200):
+    risky = bool(data.get("risk"))
+    methods = advice.order_methods(available_methods(options, data["frequency"]), risky)
+    copy = advice.page_copy()
     context = {
         "data": data,
+        "risk": risky,
+        "copy": copy,
         "amount_display": format_money(data["amount_minor"], data["currency"]),
         "amount_major": major_string(data["amount_minor"], data["currency"]),
-        "methods": available_methods(options, data["frequency"]),
+        "methods": methods,
+        "method_notes": advice.method_notes(methods, copy),
         "frequency_label": Frequency(data["frequency"]).label,
         "change_url": reverse("support:contribute") + "?" + urlencode({
             "frequency": data["frequency"], "currency": data["currency"],
             "amount": major_string(data["amount_minor"], data["currency"]),
             **{k: data[k] for k in ("appeal", "variant") if data.get(k)},
+            **({"risk": "1"} if risky else {}),
+            **({} if data.get("discreet_choice") is None
+               else {"discreet": "1" if data["discreet_choice"] else "0"}),
         }),
         "message": message,
         # Kept across a failed start, so that the retry finds the same contribution.
         "attempt": data.get("attempt") or new_attempt(),
     }
     return render(request, "support/choose_method.html", context, status=status)
+
+
+def safety(request):
+    """Staff's advice for readers for whom supporting us may be risky (or the default)."""
+    return render(request, "support/safety.html", {"copy": advice.page_copy()})
 
 
 def _subject_or_404(reference):
@@ -203,6 +235,10 @@ def thanks(request, reference):
         "frequency": subject.frequency,
         "amount_display": format_money(subject.amount_minor, subject.currency),
         "confirmed": confirmed,
+        # The provider saw the payment and waits for it to settle (a crypto payment's
+        # confirmations on its network, a bank debit's days).
+        "processing": not confirmed and subject.status == Contribution.Status.PENDING
+        and bool(getattr(subject, "payment_ref", "")),
         "is_pledge": subject.recurring,
         "contribution": subject,
     }
@@ -253,9 +289,16 @@ def bank_transfer(request, reference):
 def demo_checkout(request, reference):
     """The demo provider's checkout: a simulation where nothing real is charged."""
     subject = _subject_or_404(reference)
-    provider = _provider_or_404(subject, lambda provider: isinstance(provider, DemoProvider))
+    provider = _provider_or_404(
+        subject, lambda provider: isinstance(provider, DemoProvider | DemoBTCPayProvider))
     message = ""
-    if request.method == "POST" and subject.status in {"pending", "failed"}:
+    period = _demo_period(request, subject, provider)
+    if period:
+        # A later period of a demo crypto plan, from its reminder's link.
+        if request.method == "POST" and request.POST.get("action") == "pay":
+            provider.complete(subject, period=period)
+            return redirect("support:thanks", reference=subject.reference)
+    elif request.method == "POST" and subject.status in {"pending", "failed"}:
         action = request.POST.get("action")
         if action == "pay":
             provider.complete(subject)
@@ -265,15 +308,62 @@ def demo_checkout(request, reference):
             return redirect("support:cancel", reference=subject.reference)
         if action == "decline":
             provider.decline(subject)
-            message = _("Your card was declined (simulated). Nothing was charged.")
+            message = (_("The payment was invalid (simulated). Nothing was received.")
+                       if isinstance(provider, DemoBTCPayProvider)
+                       else _("Your card was declined (simulated). Nothing was charged."))
     context = {
         "subject": subject,
         "amount_display": format_money(subject.amount_minor, subject.currency),
         "frequency_label": Frequency(subject.frequency).label,
-        "done": subject.status not in {"pending", "failed"},
+        "done": subject.status not in {"pending", "failed"} and not period,
         "message": message,
+        "crypto": isinstance(provider, DemoBTCPayProvider),
+        "period": period,
     }
     return render(request, "support/demo_checkout.html", context)
+
+
+def _demo_period(request, subject, provider):
+    """The period (1, 2, …) a demo crypto plan's reminder asks to pay, if it is the one
+    due now; 0 for the checkout itself. A paid or past period is refused (404)."""
+    from .btcpay_plans import OPEN, plan_position
+
+    raw = request.GET.get("period") or request.POST.get("period") or "0"
+    if raw == "0":
+        return 0
+    if not (isinstance(provider, DemoBTCPayProvider) and subject.recurring
+            and subject.status in OPEN and subject.activated_at):
+        raise Http404
+    try:
+        period = int(raw)
+    except ValueError as exc:
+        raise Http404 from exc
+    if period != plan_position(subject, provider, timezone.now()).period:
+        raise Http404
+    return period
+
+
+def demo_card_update(request, reference):
+    """The demo provider's "update your card" page: a simulation, like its checkout."""
+    pledge = Pledge.objects.filter(reference=reference).first()
+    if pledge is None:
+        raise Http404
+    _provider_or_404(pledge, lambda provider: isinstance(provider, DemoProvider))
+    back = request.GET.get("next") or request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host(),
+                                                                 *_site_hosts()}):
+        back = reverse("support:manage")
+    if request.method == "POST":
+        return redirect(back)
+    return render(request, "support/demo_card.html", {"pledge": pledge, "back": back})
+
+
+def _site_hosts():
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    return {urlsplit(settings.SITE_URL).netloc}
 
 
 # Machine and staff endpoints (root_urls) --------------------------------------

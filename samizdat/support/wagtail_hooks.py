@@ -18,6 +18,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from . import audit, exports
+from .btcpay_staff import RefundColumn, refund_view
 from .crypto import blind_index
 from .models import Contribution, Pledge
 from .money import format_money
@@ -29,6 +30,7 @@ from .staff_views import (
     access_log_view,
     awaits_transfer,
     dashboard_view,
+    figure_csv_view,
     transfer_view,
 )
 
@@ -131,6 +133,7 @@ class ContributionViewSet(FundraisingModelViewSet):
         DateColumn("created_at", label=_("Created")),
         DateColumn("paid_at", label=_("Paid")),
         TransferColumn("transfer", label=""),
+        RefundColumn("btcpay_refund", label=""),
     ]
     list_filter = ["status", "currency", "provider", "created_at"]
     list_export = [
@@ -139,13 +142,14 @@ class ContributionViewSet(FundraisingModelViewSet):
     export_headings = {"email": _("E-mail"), "amount": _("Amount")}
     export_filename = "contributions"
     inspect_view_fields = [
-        "reference", "status", "amount_minor", "currency", "provider", "language",
+        "reference", "status", "amount", "provider", "language",
         "created_at", "paid_at", "appeal", "variant",
     ]
 
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
             path("transfer/<int:pk>/", transfer_view, name="transfer"),
+            path("btcpay-refund/<int:pk>/", refund_view, name="btcpay_refund"),
         ]
 
 
@@ -154,7 +158,7 @@ class PledgeViewSet(FundraisingModelViewSet):
     name = "pledges"
     url_prefix = "fundraising/pledges"
     icon = "repeat"
-    menu_label = _("Regular pledges")
+    menu_label = _("Recurring plans")
     index_view_class = PledgeIndexView
     form_fields = ["status"]
     list_display = [
@@ -177,7 +181,7 @@ class PledgeViewSet(FundraisingModelViewSet):
     export_headings = {"email": _("E-mail"), "amount": _("Amount per period")}
     export_filename = "pledges"
     inspect_view_fields = [
-        "reference", "status", "amount_mismatch", "frequency", "amount_minor", "currency",
+        "reference", "status", "amount_mismatch", "frequency", "amount",
         "provider", "language", "created_at", "activated_at", "canceled_at", "cancel_reason",
     ]
 
@@ -200,7 +204,10 @@ class DashboardViewSet(ViewSet):
         return reverse("fundraising:index")
 
     def get_urlpatterns(self):
-        return [path("", dashboard_view, name="index")]
+        return [
+            path("", dashboard_view, name="index"),
+            path("csv/<slug:figure>/", figure_csv_view, name="csv"),
+        ]
 
 
 class AccessLogViewSet(ViewSet):
@@ -241,3 +248,10 @@ def register_fundraising():
 
 hooks.register("register_log_actions", exports.register_log_actions)
 hooks.register("register_log_actions", audit.register_log_actions)
+
+
+@hooks.register("samizdat_group_descriptions")
+def fundraising_group_description():
+    from .staff import DESCRIPTION, FUNDRAISING
+
+    return {FUNDRAISING: DESCRIPTION}

@@ -23,6 +23,7 @@ from .models import Contribution, LedgerEntry, Pledge, ProviderEvent, Supporter
 from .providers.base import (
     MALFORMED,
     InvalidEvent,
+    ProviderError,
     check_facts,
     get_provider,
     normalised_facts,
@@ -50,6 +51,10 @@ def receive(alias, delivery):
         parsed = provider.verify_event(delivery)
     except InvalidEvent as exc:
         return 400, f"invalid event: {exc}"
+    except ProviderError:
+        # Verifying needed the provider's API (BTCPay: what arrived on the invoice) and
+        # it did not answer: nothing is stored, and the provider redelivers on a 5xx.
+        return 503, "provider unreachable, retry later"
     if not provider.handles(parsed.type):
         return 200, "ignored"
     try:

@@ -5,7 +5,7 @@ import pytest
 from samizdat.appeals.funding import funding_figures, money
 from samizdat.support import events
 from samizdat.support.models import FundingGoal, LedgerEntry
-from tests.support_services.conftest import make_gift
+from tests.support.rows import make_gift
 
 pytestmark = pytest.mark.django_db
 
@@ -40,3 +40,22 @@ def test_a_new_goal_reaches_the_banner_at_once(goal):
     goal.monthly_cost = 12000
     goal.save()
     assert funding_figures("en")["goal"] == "$12,000"
+
+
+def test_one_request_reads_the_feed_once_and_the_next_sees_a_new_goal(goal, rf):
+    from unittest import mock
+
+    from django.core.cache import cache
+
+    from samizdat.appeals import funding
+
+    request = rf.get("/news/")
+    with mock.patch.object(funding, "cache", wraps=cache) as spy:
+        assert funding_figures("en", request)["goal"] == "$1,000"
+        assert funding._feed(request)["goal"] == funding._feed()["goal"]
+        assert funding_figures("ru", request)["goal"]
+        reads = [c for c in spy.method_calls if c[0] == "get"]
+    assert len(reads) == 2  # this request once, the call without a request once
+    goal.monthly_cost = 12000
+    goal.save()
+    assert funding_figures("en", rf.get("/news/"))["goal"] == "$12,000"

@@ -84,6 +84,9 @@ def test_gunicorn_config_is_valid_and_binds_where_told(tmp_path):
     assert config["workers"] == "3"
     assert config["accesslog"] == "None"
     assert config["wsgi_app"] == "samizdat.wsgi:application"
+    # Warm workers forked from a preloaded master, never recycled (docs/deploy.md).
+    assert config["preload_app"] == "True"
+    assert config["max_requests"] == "0"
 
 
 @pytest.mark.parametrize("unit", sorted(p.name for p in (DEPLOY / "systemd").iterdir()))

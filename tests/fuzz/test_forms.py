@@ -89,7 +89,7 @@ def test_manage_my_support_link_request(client, email, language):
     from samizdat.support.models import Supporter
 
     if not Supporter.objects.exists():
-        from tests.support_services.conftest import make_gift
+        from tests.support.rows import make_gift
 
         make_gift("known@example.org")  # links go only to addresses whose money arrived
         Supporter.objects.create(email="unpaid@example.org")

@@ -75,6 +75,13 @@ def demo_export(django_db_setup, django_db_blocker, tmp_path_factory):
     return base / "out", key.public_key, published
 
 
+def pytest_itemcollected(item):
+    """The tests that read demo_export run on one xdist worker (--dist loadgroup), which
+    builds and exports the demo once, instead of on each worker."""
+    if "demo_export" in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.xdist_group("demo-export"))
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     prefix = "/"
 

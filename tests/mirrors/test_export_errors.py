@@ -1,4 +1,7 @@
-"""Bad input changes nothing: foreign folders, unwritable places, missing keys."""
+"""Bad input changes nothing: foreign folders, unwritable places, missing keys.
+
+These tests export the site the migrations make (a few pages, a second): what they check
+does not depend on the site's size, and an export of the demo takes 15-50 s."""
 
 import os
 from pathlib import Path
@@ -26,7 +29,7 @@ def test_non_empty_folder_that_is_no_export_is_refused_untouched(signing_key, tm
     assert listing(tmp_path) == ["photos", "photos/holiday.jpg"]
 
 
-def test_force_replaces_a_foreign_folder(demo_site, signing_key, tmp_path):
+def test_force_replaces_a_foreign_folder(signing_key, tmp_path):
     target = tmp_path / "old"
     target.mkdir()
     (target / "junk.txt").write_text("x")
@@ -74,8 +77,7 @@ def test_output_path_that_is_a_file_or_has_no_parent_is_refused(signing_key, tmp
     assert (tmp_path / "file").read_text() == "x"
 
 
-def test_failed_export_leaves_the_previous_export_in_place(demo_site, signing_key, tmp_path,
-                                                          settings, monkeypatch):
+def test_failed_export_leaves_the_previous_export_in_place(signing_key, tmp_path, monkeypatch):
     target = tmp_path / "out"
     call_command("export_site", str(target), "--no-progress", verbosity=0)
     before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
@@ -93,7 +95,7 @@ def test_failed_export_leaves_the_previous_export_in_place(demo_site, signing_ke
 
 
 def test_a_page_that_fails_to_render_fails_the_export_and_signs_nothing(
-        demo_site, signing_key, tmp_path, monkeypatch):
+        signing_key, tmp_path, monkeypatch):
     """An export with 97 of 219 pages used to be signed and swapped in with exit 0."""
     target = tmp_path / "out"
     call_command("export_site", str(target), "--no-progress", "--jobs", "1", verbosity=0)
@@ -103,7 +105,7 @@ def test_a_page_that_fails_to_render_fails_the_export_and_signs_nothing(
     real = Renderer.render_one
 
     def database_gone_for_one_page(self, path):  # what PostgreSQL stopping mid-export did
-        if path.startswith("/news/") and path.count("/") > 2:
+        if path.startswith("/ru/"):
             raise OSError("server closed the connection unexpectedly")
         return real(self, path)
 

@@ -1,6 +1,11 @@
 """The command line, end to end, on a demo site in its own SQLite file: workers give
 the same bytes as one process; Ctrl-C and a full disk stop an export cleanly and keep
-the previous one."""
+the previous one.
+
+The commands run through tests/manage_cached.py (manage.py with the run's rendition
+cache), and the module's tests run on one xdist worker: the demo site and its export
+are made once, not once on each worker that runs one of these tests (80-100 s each on
+a loaded 2-core machine)."""
 
 import os
 import shutil
@@ -17,10 +22,13 @@ from samizdat.mirrors.manifest import MANIFEST_NAME
 from .test_incremental import assert_same_tree
 
 ROOT = Path(__file__).resolve().parents[2]
+MANAGE = str(ROOT / "tests" / "manage_cached.py")
+
+pytestmark = pytest.mark.xdist_group("cli-demo")
 
 
 def manage(env, *args):
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, MANAGE, *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stderr[-3000:]
     return done
@@ -44,6 +52,15 @@ def demo_env(tmp_path_factory):
     return env
 
 
+@pytest.fixture(scope="module")
+def exported(demo_env, tmp_path_factory):
+    """An export of that site by two workers, made once per module (an export of the demo
+    takes 15-50 s): the tests compare with it, copy it as the previous export, measure it.
+    Returns (folder, the finished command)."""
+    folder = tmp_path_factory.mktemp("exported") / "two"
+    return folder, manage(demo_env, "export_site", str(folder), "--jobs", "2")
+
+
 def snapshot(folder):
     return {p.relative_to(folder).as_posix(): p.read_bytes()
             for p in Path(folder).rglob("*") if p.is_file()}
@@ -60,24 +77,25 @@ def wait_until_writing(export, parent):
         time.sleep(0.05)
 
 
-def test_export_site_with_two_workers_equals_one_process_and_verifies(demo_env, tmp_path):
-    two = manage(demo_env, "export_site", str(tmp_path / "two"), "--jobs", "2")
+def test_export_site_with_two_workers_equals_one_process_and_verifies(demo_env, exported,
+                                                                      tmp_path):
+    two_workers, done = exported
     manage(demo_env, "export_site", str(tmp_path / "one"), "--jobs", "1")
-    assert "Exported" in two.stdout
-    assert "\r" not in two.stderr  # no progress bar when not on a terminal
-    assert_same_tree(tmp_path / "one", tmp_path / "two")
-    assert (tmp_path / "two" / MANIFEST_NAME).is_file()
-    verified = manage(demo_env, "verify_export", str(tmp_path / "two"))
+    assert "Exported" in done.stdout
+    assert "\r" not in done.stderr  # no progress bar when not on a terminal
+    assert_same_tree(tmp_path / "one", two_workers)
+    assert (two_workers / MANIFEST_NAME).is_file()
+    verified = manage(demo_env, "verify_export", str(two_workers))
     assert verified.stdout.startswith("OK")
 
 
-def test_ctrl_c_stops_the_export_and_keeps_the_previous_one(demo_env, tmp_path):
+def test_ctrl_c_stops_the_export_and_keeps_the_previous_one(demo_env, exported, tmp_path):
     """The pool used to be joined after its workers also got SIGINT: it hung until killed."""
     out = tmp_path / "out"
-    manage(demo_env, "export_site", str(out), "--jobs", "2", "--no-progress")
+    shutil.copytree(exported[0], out)  # the previous export
     before = snapshot(out)
     export = subprocess.Popen(
-        [sys.executable, "manage.py", "export_site", str(out), "--jobs", "2", "--no-progress"],
+        [sys.executable, MANAGE, "export_site", str(out), "--jobs", "2", "--no-progress"],
         cwd=ROOT, env=demo_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True)
     wait_until_writing(export, tmp_path)
@@ -107,10 +125,10 @@ def can_mount_tmpfs():
 FULL_DISK_SCRIPT = r"""
 set -u
 mount -t tmpfs -o size="$SIZE" tmpfs "$DISK"
-"$PYTHON" manage.py export_site "$DISK/out" --jobs 2 --no-progress >/dev/null 2>"$LOGS/first.err"
+cp -r "$PREVIOUS" "$DISK/out" 2>"$LOGS/first.err"  # the previous export, made by export_site
 echo "first=$?"
 (cd "$DISK" && find out -type f -exec sha256sum {} + | sort) > "$LOGS/before.sums"
-"$PYTHON" manage.py export_site "$DISK/out" --jobs 2 --no-progress >/dev/null 2>"$LOGS/second.err"
+"$PYTHON" "$MANAGE" export_site "$DISK/out" --jobs 2 --no-progress >/dev/null 2>"$LOGS/second.err"
 echo "second=$?"
 (cd "$DISK" && find out -type f -exec sha256sum {} + | sort) > "$LOGS/after.sums"
 ls -A "$DISK" > "$LOGS/entries"
@@ -119,18 +137,18 @@ ls -A "$DISK" > "$LOGS/entries"
 
 @pytest.mark.skipif(not can_mount_tmpfs(), reason="cannot mount a small tmpfs here "
                     "(needs unshare and mount in a user namespace)")
-def test_a_full_disk_fails_the_export_with_one_line_and_keeps_the_previous_one(demo_env,
-                                                                              tmp_path):
+def test_a_full_disk_fails_the_export_with_one_line_and_keeps_the_previous_one(
+        demo_env, exported, tmp_path):
     """A small disk that holds one export and not a second copy beside it: the second
-    export used to exit 0 with hundreds of warnings and pages missing, signed."""
-    reference = tmp_path / "reference"
-    manage(demo_env, "export_site", str(reference), "--jobs", "2", "--no-progress")
+    export used to exit 0 with hundreds of warnings and pages missing, signed. The first
+    export is the module's, copied onto the disk (as the Ctrl-C test copies it)."""
+    reference = exported[0]
     size_kb = sum(p.stat().st_size for p in reference.rglob("*") if p.is_file()) // 1024
     disk, logs = tmp_path / "disk", tmp_path / "logs"
     disk.mkdir()
     logs.mkdir()
     env = dict(demo_env, SIZE=f"{size_kb * 3 // 2 + 512}k", DISK=str(disk), LOGS=str(logs),
-               PYTHON=sys.executable)
+               PYTHON=sys.executable, MANAGE=MANAGE, PREVIOUS=str(reference))
     run = subprocess.run(["unshare", "--mount", "--map-root-user", "--propagation", "private",
                           "bash", "-c", FULL_DISK_SCRIPT], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=600)

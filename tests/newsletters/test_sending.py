@@ -10,10 +10,11 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from samizdat.newsletters import sending
+from samizdat.core.crypto import blind_index
+from samizdat.newsletters import batches, sending
 from samizdat.newsletters.models import Delivery, Issue, Newsletter, Subscriber, Subscription
 from tests.news.discovery_factories import author, newsroom, picture, publish_article, section
-from tests.support_services.conftest import parts, smtp_inbox  # noqa: F401
+from tests.smtp import parts, smtp_inbox  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -208,7 +209,8 @@ def test_a_failure_mid_batch_then_resume_completes_without_duplicates(smtp_inbox
     issue = send(issue_of(weekly, article))
     assert issue.status == Issue.Status.SENDING
     assert len(smtp_inbox.messages) == 2
-    assert sending.progress(issue) == {"total": 5, "sent": 2, "pending": 3}
+    assert sending.progress(issue) == {"total": 5, "sent": 2, "uncertain": 0,
+                                       "pending": 3}
     issue = send(issue)
     smtp_inbox.wait_for(5)
     assert issue.status == Issue.Status.SENT
@@ -273,3 +275,120 @@ def test_a_russian_discreet_newsletter_has_a_russian_neutral_subject(smtp_inbox,
     [message] = smtp_inbox.wait_for(1)
     assert message["Subject"] == "Ежедневная сводка"
     assert "Отписаться" in parts(message)[0]
+
+
+def test_a_batch_costs_one_query_per_message_beyond_a_fixed_few(smtp_inbox, weekly,  # noqa: F811
+                                                                 monkeypatch, settings):
+    """The batch is claimed and read at once; per message at most its marks are written
+    (a chunk at a time: test_handover.py checks that 10 more messages cost none)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(sending.transaction, "on_commit", lambda callback: None)
+    counts = {}
+    for size in (5, 15):
+        letter = Newsletter.objects.create(name=f"List of {size}")
+        for number in range(size):
+            subscribe(letter, f"reader{size}-{number}@example.org")
+        issue = issue_of(letter, body="Text only.")
+        sending.start(issue.pk)
+        settings.NEWSLETTERS_BATCH_SIZE = size
+        with CaptureQueriesContext(connection) as queries:
+            assert sending.send_batch(issue.pk) == (size, False)
+        counts[size] = len(queries)
+    assert counts[15] - counts[5] <= 10  # 10 more messages: at most one query each
+
+
+def test_a_slow_batch_releases_what_it_could_not_send_within_half_the_lease(
+        smtp_inbox, weekly, monkeypatch, settings):  # noqa: F811
+    monkeypatch.setattr(sending.transaction, "on_commit", lambda callback: None)
+    settings.NEWSLETTERS_BATCH_SIZE = 5
+    settings.NEWSLETTERS_CLAIM_SECONDS = 0  # half the lease has passed after each message
+    for number in range(5):
+        subscribe(weekly, f"reader{number}@example.org")
+    issue = issue_of(weekly, body="Text only.")
+    sending.start(issue.pk)
+    assert sending.send_batch(issue.pk) == (1, True)
+    assert not Delivery.objects.filter(sent_at__isnull=True, claimed_at__isnull=False).exists()
+    while sending.send_batch(issue.pk)[1]:
+        pass
+    smtp_inbox.wait_for(5)
+    assert recipients(smtp_inbox) == [f"reader{n}@example.org" for n in range(5)]
+
+
+def test_parallel_sends_start_several_chains_that_share_the_rate_and_send_once(
+        smtp_inbox, weekly, monkeypatch, settings):  # noqa: F811
+    from types import SimpleNamespace
+
+    from samizdat.newsletters import tasks
+
+    settings.NEWSLETTERS_PARALLEL_SENDS = 3
+    settings.NEWSLETTERS_BATCH_SIZE = 2
+    queued = []
+    monkeypatch.setattr(tasks, "send_batch", SimpleNamespace(enqueue=queued.append))
+    for number in range(7):
+        subscribe(weekly, f"reader{number}@example.org")
+    issue = issue_of(weekly, body="Text only.")
+    sending.start(issue.pk)
+    assert queued == [issue.pk] * 3
+    # A batch claimed by one chain (and not yet sent) is skipped by the others.
+    held = batches.claim_batch(issue, timezone.now())
+    assert len(held) == 2
+    assert sending.send_batch(issue.pk) == (2, True)
+    assert sending.send_batch(issue.pk) == (2, True)
+    assert sending.send_batch(issue.pk) == (1, True)  # only the held two are left
+    assert sending.send_batch(issue.pk) == (0, True)
+    Delivery.objects.filter(pk__in=held).update(claimed_at=None)  # their lease ran out
+    assert sending.send_batch(issue.pk) == (2, False)
+    smtp_inbox.wait_for(7)
+    assert recipients(smtp_inbox) == [f"reader{n}@example.org" for n in range(7)]
+    settings.NEWSLETTERS_SEND_RATE = 10
+    assert batches.Pace().interval == pytest.approx(0.3)  # 10 a second for the issue
+
+
+def test_send_writes_the_deliveries_in_chunks_not_one_list_of_every_reader(
+        weekly, monkeypatch):
+    monkeypatch.setattr(sending.transaction, "on_commit", lambda callback: None)
+    monkeypatch.setattr(sending, "DELIVERY_CHUNK", 2)
+    sizes = []
+    original = Delivery.objects.bulk_create
+
+    def bulk_create(objs, *args, **kwargs):
+        objs = list(objs)
+        sizes.append(len(objs))
+        return original(objs, *args, **kwargs)
+
+    monkeypatch.setattr(Delivery.objects, "bulk_create", bulk_create)
+    for number in range(5):
+        subscribe(weekly, f"reader{number}@example.org")
+    issue = issue_of(weekly, body="Text only.")
+    sending.start(issue.pk)
+    assert sizes == [2, 2, 1] and issue.deliveries.count() == 5
+
+
+def test_a_delivery_handed_over_by_a_dead_worker_is_not_sent_again(
+        smtp_inbox, weekly, article):  # noqa: F811
+    """A worker killed after handing a message over, before its sent mark: the message may
+    have arrived, so it is not sent again (no reader gets the issue twice); it counts as
+    uncertain. Each delivery's Message-ID is its own, stable, and names no one, so the
+    mail server's log can tell."""
+    from samizdat.newsletters.render import delivery_message_id
+
+    readers = [subscribe(weekly, f"reader{number}@example.org") for number in range(2)]
+    issue = send(issue_of(weekly, article))
+    smtp_inbox.wait_for(2)
+    # The mark of reader0's delivery was lost: the worker died right after the 250.
+    Delivery.objects.filter(issue=issue, subscription=readers[0]).update(
+        sent_at=None, claimed_at=timezone.now() - timedelta(seconds=sending.claim_seconds() + 1))
+    Issue.objects.filter(pk=issue.pk).update(status=Issue.Status.SENDING)
+    issue = send(issue)
+    assert issue.status == Issue.Status.SENT
+    assert recipients(smtp_inbox) == ["reader0@example.org", "reader1@example.org"]
+    assert sending.progress(issue) == {"total": 2, "sent": 1, "uncertain": 1, "pending": 0}
+    for envelope, message in zip(smtp_inbox.envelopes, smtp_inbox.messages, strict=True):
+        delivery = Delivery.objects.get(issue=issue,
+                                        subscription__subscriber__email_index=blind_index(
+                                            envelope.rcpt_tos[0]))
+        assert message["Message-ID"] == delivery_message_id(delivery.pk, message["From"])
+        assert message["Message-ID"].endswith("@samizdat.example>")
+        assert "reader" not in message["Message-ID"] and "Samizdat" not in message["Message-ID"]

@@ -1,4 +1,5 @@
-"""Fixtures for the money tests: providers, signed events, localstripe, an HTTP recorder."""
+"""Fixtures for the support app's tests: payment providers, signed events, localstripe, an
+HTTP recorder, servers, the outlet's legal details, a real SMTP server (tests/smtp.py)."""
 
 import json
 import threading
@@ -7,6 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
 import pytest
+
+from tests.smtp import smtp_inbox  # noqa: F401 (a fixture for the receipts tests)
 
 DEMO_PROVIDERS = {
     "demo": {
@@ -33,6 +36,22 @@ def stripe_events(settings):
                         "WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET},
         },
     }
+
+
+@pytest.fixture
+def outlet(db):
+    """The default site's outlet settings, with a legal name and address."""
+    from wagtail.models import Site
+
+    from samizdat.news.models import OutletSettings
+
+    site = Site.objects.get(is_default_site=True)
+    settings_obj = OutletSettings.for_site(site)
+    settings_obj.name = "The Free Courier"
+    settings_obj.legal_name = "Free Courier Media SIA"
+    settings_obj.postal_address = "Brivibas iela 1\nRiga LV-1010\nLatvia"
+    settings_obj.save()
+    return settings_obj
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ def test_reader_gives_monthly_through_the_demo_provider(browser, wagtail_root, s
     page.fill("#id_email", "reader@example.org")
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Card (demo)").click()
+    page.wait_for_url("**/support/demo-checkout/**")
     assert "SIMULATION" in page.content()
     page.get_by_role("button", name="Pay (simulated)").click()
     page.wait_for_url("**/support/thanks/**")

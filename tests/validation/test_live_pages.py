@@ -27,7 +27,8 @@ def demo(demo_site):
 
 def page_types(client):
     """{label: path}: home, a section, an article, a tag, an author, search, the support
-    and mirror pages and a missing page, in English and Russian."""
+    and mirror pages, the newsletters and their self-service pages, the safety advice and a
+    missing page, in English and Russian."""
     from samizdat.news.models import ArticlePage, SectionPage
 
     paths = {}
@@ -44,6 +45,9 @@ def page_types(client):
             f"{code} search": f"{prefix}search/?q=strike", f"{code} support": f"{prefix}support/",
             f"{code} mirrors": f"{prefix}mirrors/", f"{code} missing": f"{prefix}no-such-page/",
             f"{code} newsletters": f"{prefix}newsletters/",
+            f"{code} manage newsletters": f"{prefix}newsletters/manage/",
+            f"{code} newsletter link sent": f"{prefix}newsletters/manage/sent/",
+            f"{code} support safety": f"{prefix}support/safety/",
         })
     return paths
 

@@ -1,7 +1,6 @@
 """Template tags that put the page's appeals into its HTML."""
 
 import copy
-import json
 import logging
 
 from babel.lists import format_list
@@ -50,10 +49,29 @@ def inline_appeals(context, position):
 
 
 @register.simple_tag(takes_context=True)
+def inline_positions(context):
+    """The paragraphs after which an inline appeal may go (an article's body includes
+    appeals/partials/inline.html only there)."""
+    appeals = page_appeals(context)
+    return frozenset(appeals.inline) if appeals is not None else frozenset()
+
+
+@register.simple_tag(takes_context=True)
 def letter_widget(context):
-    """The widget's options with display strings for the amounts."""
+    """The widget's options with display strings for the amounts; with a request, built
+    once per process and language (as widget_options, under the loader's tokens)."""
     language = (get_language() or "en").split("-")[0]
-    options = copy.deepcopy(widget_options(language, context.get("request")))
+    request = context.get("request")
+    if request is None:
+        return _letter_widget(language, None)
+    from samizdat.news.loader import cached
+
+    return cached(request, ("letter-widget-display", language),
+                  lambda: _letter_widget(language, request))
+
+
+def _letter_widget(language, request):
+    options = copy.deepcopy(widget_options(language, request))
     currency = options["currency"]
     for frequency in options["frequencies"]:
         frequency["choices"] = [
@@ -69,17 +87,7 @@ def letter_widget(context):
         format_list([m for m in options["methods"] if m], style="or", locale=language)
         if any(options["methods"]) else ""
     )
-    options["data"] = {
-        f["id"]: {"choices": f["choices"], "default": f["default"], "minimum": f["minimum"]}
-        for f in options["frequencies"]
-    }
     return options
-
-
-@register.filter
-def json_encode(value):
-    """For data-* attributes: the template escapes the quotes."""
-    return json.dumps(value, separators=(",", ":"))
 
 
 @register.simple_tag(takes_context=True)
@@ -87,12 +95,26 @@ def goal_progress(context):
     """The support app's goal bar, or nothing if it is not there (yet)."""
     from .. import funding
 
-    data = funding._feed()
+    data = funding._feed(context.get("request"))
     if not data:
         return ""
-    try:
-        progress = get_template("support/goal/progress.html")
-    except TemplateDoesNotExist:
-        return ""
     bar = max(0, min(int(data.get("percent") or 0), 100))
-    return progress.render({"funding": data, "bar_value": bar}, context.get("request"))
+    request = context.get("request")
+
+    def build():
+        try:
+            progress = get_template("support/goal/progress.html")
+        except TemplateDoesNotExist:
+            return ""
+        return progress.render({"funding": data, "bar_value": bar}, request)
+
+    try:
+        key = (get_language(), bar, tuple(sorted(data.items())))
+        hash(key)
+    except TypeError:  # figures that are not plain values: rendered every time
+        return build()
+    from samizdat.news.loader import memo
+
+    # The bar shows the figures alone (no reader, no request data): one markup per
+    # figures and language, kept per process.
+    return memo(request, "goal-progress", key, build, limit=50)

@@ -23,6 +23,7 @@ class Options:
     onion: bool = False
     progress: bool | None = None
     log: object = None
+    test_client: bool = False  # render through Django's test client (benchmarks compare)
 
 
 @dataclass
@@ -54,6 +55,7 @@ class ExportContext:
     onion: bool  # this is the onion copy
     onion_url: str
     donation_origin: str  # where contribution links and forms go ("" drops them)
+    test_client: bool = False  # render through the test client, not DirectHandler
 
     @property
     def hostname(self):
@@ -95,4 +97,5 @@ def build_context(options, tmpdir, previous):
         onion=options.onion,
         onion_url=onion,
         donation_origin=donation.rstrip("/"),
+        test_client=options.test_client,
     )

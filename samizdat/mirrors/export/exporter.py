@@ -15,7 +15,7 @@ from ..signing import SigningError, load_secret_key
 from . import assets, files, incremental
 from .context import ExportError, Options, Summary, build_context
 from .graph import LinkGraph
-from .render import Renderer, RenderPool, classify_path
+from .render import Renderer, RenderPool, classify_path, rendering
 
 
 class Exporter:
@@ -104,7 +104,7 @@ class Exporter:
 
         # Render the truth: no page cache (it is not purged by every kind of change).
         with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, ctx.hostname],
-                               SAMIZDAT_PAGE_CACHE=False):
+                               SAMIZDAT_PAGE_CACHE=False), rendering():
             snapshot = incremental.take_snapshot()
             if state is not None and state.get("options") != ctx.state_options():
                 self.log("Export options changed: re-rendering everything.")

@@ -15,6 +15,17 @@ class LinkGraph:
         self.nonhtml = nonhtml  # shared with the renderer of this process
         self.summary = summary
         self.records = {}
+        self._strings = {}
+
+    def compact(self, record):
+        """The record with its link, asset and assumed lists as tuples of shared strings:
+        thousands of pages link to the same few hundred URLs, and each result arrives
+        from a worker with its own copies."""
+        strings = self._strings
+        for name in ("links", "assets", "assumed"):
+            if name in record:
+                record[name] = tuple(strings.setdefault(s, s) for s in record[name])
+        return record
 
     def render(self, paths):
         """Render paths (sorted); record results; return the new links found."""
@@ -44,7 +55,7 @@ class LinkGraph:
         if result["written"]:
             self.summary.written += 1
             self.summary.written_files.append(result["file"])
-        self.records[path] = {
+        self.records[path] = self.compact({
             "status": 200,
             "type": result["type"],
             "file": result["file"],
@@ -53,7 +64,7 @@ class LinkGraph:
             "assumed": result["assumed"],
             "sha256": result["sha256"],
             "size": result["size"],
-        }
+        })
 
     def crawl(self, start):
         # App endpoints first: once feeds are known, pages link to them right.

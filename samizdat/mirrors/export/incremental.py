@@ -196,7 +196,7 @@ def update(graph, state, snapshot, seeds, is_page, log):
         graph.crawl(sorted(seeds | set(old_pages)))
         return
     # Start from the previous results; re-render what the change can touch.
-    graph.records = {p: dict(r) for p, r in old_pages.items()}
+    graph.records = {p: graph.compact(dict(r)) for p, r in old_pages.items()}
     affected = affected_urls(state, snapshot, seeds, is_page)
     log(f"Incremental: {len(affected)} of {len(old_pages)} URLs to render.")
     for path in affected:

@@ -1,23 +1,36 @@
-"""Rendering one URL into one file: Django's test client, then rewriting.
+"""Rendering one URL into one file: the site's own request handling, then rewriting.
 
 A `Renderer` holds the export's context and what it learned about which
 directory URLs are not HTML (`nonhtml`: feeds become index.xml). The parent
 process renders with its own; each worker process gets the context in the
-pool initializer (`start_worker`) and keeps one `Renderer` for its lifetime.
+pool initializer (`Worker.start`) and keeps one `Renderer` for its lifetime.
+
+Pages are rendered by `DirectHandler`: Django's handler (URL resolver, views,
+templates, the middleware that can change a body) called in-process with a
+request built once per URL, instead of the test client (`client=True` keeps that
+path, for comparison: tests/mirrors/test_render_paths.py renders every page
+type both ways and compares the bytes). While a renderer works, each app's
+`SiteUrls.bulk_render()` may serve what many pages read from data fetched once.
 """
 
+import contextlib
 import hashlib
 import multiprocessing
 import re
 import signal
 import sys
 import time
+from collections import deque
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
+from django.core.handlers.base import BaseHandler
 from django.db import connections
-from django.test import Client
+from django.test import Client, RequestFactory
+from django.urls import set_urlconf
+
+from samizdat.core import bulk
 
 from .. import urlset
 from ..rewrite import PageRewriter, Target, file_for, mirror_note
@@ -107,17 +120,65 @@ def text_links(body, ctx):
     return found
 
 
+# Middleware that only adds response headers (a static file carries none) or
+# acts for signed-in staff and the admin (never exported): the direct path skips
+# them. Everything that can change a body, a redirect or a cookie stays.
+HEADER_ONLY_MIDDLEWARE = frozenset({
+    "django.middleware.security.SecurityMiddleware",
+    "samizdat.security.middleware.SamizdatCSPMiddleware",
+    "samizdat.security.middleware.PermissionsPolicyMiddleware",
+    "samizdat.mirrors.middleware.OnionLocationMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "samizdat.users.middleware.AdminTwoFactorMiddleware",
+    "samizdat.users.grants.CurrentActorMiddleware",
+    "axes.middleware.AxesMiddleware",
+})
+
+
+class DirectHandler(BaseHandler):
+    """Django's handler called in-process: the same resolver, views and templates as a
+    reader's request, without the test client's per-request work (its signals, cookie
+    jar, request copies) and without header-only middleware."""
+
+    def __init__(self):
+        super().__init__()
+        self.factory = RequestFactory()
+        wanted = [m for m in settings.MIDDLEWARE if m not in HEADER_ONLY_MIDDLEWARE]
+        from django.test.utils import override_settings
+
+        with override_settings(MIDDLEWARE=wanted):
+            self.load_middleware()
+
+    def get(self, path, host, secure):
+        request = self.factory.get(path, HTTP_HOST=host, secure=secure)
+        set_urlconf(settings.ROOT_URLCONF)
+        return self.get_response(request)
+
+
+class ClientHandler:
+    """Django's test client: the reference path (what the export did before)."""
+
+    def __init__(self):
+        self.client = Client(raise_request_exception=False)
+
+    def get(self, path, host, secure):
+        self.client.cookies.clear()
+        return self.client.get(path, HTTP_HOST=host, secure=secure)
+
+
 class Renderer:
-    def __init__(self, ctx, nonhtml=None):
+    def __init__(self, ctx, nonhtml=None, client=None):
         self.ctx = ctx
         self.nonhtml = {} if nonhtml is None else nonhtml
-        self._client = None
+        self.use_client = ctx.test_client if client is None else client
+        self._handler = None
 
     @property
-    def client(self):
-        if self._client is None:
-            self._client = Client(raise_request_exception=False)
-        return self._client
+    def handler(self):
+        if self._handler is None:
+            self._handler = ClientHandler() if self.use_client else DirectHandler()
+        return self._handler
 
     def classify(self, url, base_path):
         return classify(url, base_path, self.ctx)
@@ -131,9 +192,7 @@ class Renderer:
 
     def render_one(self, path):
         ctx = self.ctx
-        client = self.client
-        client.cookies.clear()
-        response = client.get(unquote(path), HTTP_HOST=ctx.host, secure=ctx.scheme == "https")
+        response = self.handler.get(unquote(path), ctx.host, ctx.scheme == "https")
         result = {"path": path, "status": response.status_code, "type": "", "file": "",
                   "links": [], "assets": [], "assumed": [], "written": False,
                   "sha256": "", "size": 0}
@@ -217,20 +276,37 @@ class Renderer:
         return out
 
 
+@contextlib.contextmanager
+def rendering():
+    """Each app's bulk loader (`SiteUrls.bulk_render`) active while pages render."""
+    with contextlib.ExitStack() as stack:
+        for urls in urlset.declarations():
+            stack.enter_context(urls.bulk_render())
+        yield
+
+
 class Worker:
     """The one renderer of a worker process, made by the pool initializer."""
 
     renderer = None
+    bulk = None
 
     @classmethod
-    def start(cls, ctx):
+    def start(cls, ctx, nonhtml=None):
         # Ctrl-C goes to the whole process group: the parent alone handles it and stops
         # the workers (RenderPool.close), instead of each worker dying mid-task and
         # the parent waiting forever to join them.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        classify_path.cache_clear()
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, ctx.hostname]
-        cls.renderer = Renderer(ctx)
+        cls.renderer = Renderer(ctx, dict(nonhtml or {}))
+        # Forked from a parent that renders inside `rendering()`: its bulk stores, already
+        # filled, its compiled templates and imported modules are this process's too
+        # (shared memory pages until written). Only a worker started otherwise fetches
+        # its own. Kept open for the worker's life: the pool ends the process.
+        cls.bulk = contextlib.ExitStack()
+        if not bulk.any_active():
+            classify_path.cache_clear()
+            cls.bulk.enter_context(rendering())
 
     @classmethod
     def render_batch(cls, batch):
@@ -239,8 +315,14 @@ class Worker:
 
 
 class RenderPool:
-    """Renders batches of paths: in worker processes when there are several jobs,
-    else in this process with `local`; shows progress on a terminal."""
+    """Renders batches of paths: this process renders too, with `local`, and with
+    several jobs `jobs - 1` worker processes render beside it (two jobs: the parent and
+    one worker, so two copies of the site in memory, not three); shows progress on a
+    terminal.
+
+    The workers are forked once this process has rendered its first batch: the modules,
+    templates and bulk stores that rendering loaded are then theirs without loading
+    them again."""
 
     def __init__(self, ctx, local, jobs, progress=None):
         self.ctx = ctx
@@ -249,12 +331,15 @@ class RenderPool:
         self.show_progress = sys.stderr.isatty() if progress is None else progress
         self.pool = None
         self.progress_bar = None
+        self.warm = False
 
     def _pool(self):
         if self.pool is None and self.jobs > 1:
+            bulk.warm_all()
             connections.close_all()
             context = multiprocessing.get_context("fork")
-            self.pool = context.Pool(self.jobs, initializer=Worker.start, initargs=(self.ctx,))
+            self.pool = context.Pool(self.jobs - 1, initializer=Worker.start,
+                                     initargs=(self.ctx, self.local.nonhtml))
         return self.pool
 
     def close(self, terminate=False):
@@ -285,14 +370,38 @@ class RenderPool:
     def results(self, paths):
         """Render sorted paths; yield each result as its batch comes back."""
         self.progress(add_total=len(paths))
-        pool = self._pool()
         nonhtml = dict(self.local.nonhtml)
-        if pool is None:
-            batches = (self.local.render_batch([path], nonhtml) for path in paths)
-        else:
-            size = max(1, min(32, len(paths) // (self.jobs * 4) or 1))
-            chunks = [(paths[i:i + size], nonhtml) for i in range(0, len(paths), size)]
-            batches = pool.imap_unordered(Worker.render_batch, chunks)
-        for batch in batches:
+        if self.jobs <= 1:
+            for path in paths:
+                batch = self.local.render_batch([path], nonhtml)
+                yield from batch
+                self.progress(done=len(batch))
+            return
+        size = max(1, min(32, len(paths) // (self.jobs * 4) or 1))
+        chunks = deque(paths[i:i + size] for i in range(0, len(paths), size))
+        if not self.warm and chunks:
+            # The first batch here, before the workers exist (see the class).
+            batch = self.local.render_batch(chunks.popleft(), nonhtml)
+            self.warm = True
             yield from batch
             self.progress(done=len(batch))
+        if not chunks:
+            return
+        pool = self._pool()
+        workers = self.jobs - 1
+        pending = deque()
+        while chunks or pending:
+            # Keep every worker two batches ahead, so none waits while this process renders.
+            while chunks and len(pending) < 2 * workers:
+                pending.append(pool.apply_async(Worker.render_batch,
+                                                ((chunks.popleft(), nonhtml),)))
+            while pending and pending[0].ready():
+                batch = pending.popleft().get()
+                yield from batch
+                self.progress(done=len(batch))
+            if chunks:
+                batch = self.local.render_batch(chunks.popleft(), nonhtml)
+                yield from batch
+                self.progress(done=len(batch))
+            elif pending:
+                pending[0].wait(0.05)

@@ -9,6 +9,7 @@ from django.urls import translate_url
 from django.utils.translation import get_language, get_language_info
 from wagtail.models import Page
 
+from ..cards import page_url, subpage_url
 from ..models import HomePage
 
 register = template.Library()
@@ -50,7 +51,7 @@ def language_links(context):
     suffix = ""
     if isinstance(page, Page) and page.pk:
         # Routes below a page (authors/x/, page/2/) keep their place.
-        own_url = page.get_url(request) if request is not None else None
+        own_url = page_url(request, page) if request is not None else None
         if own_url and request is not None and request.path.startswith(own_url):
             suffix = request.path[len(own_url):]
             # Page N of a listing need not exist in the other language.
@@ -60,14 +61,15 @@ def language_links(context):
             query = request.GET.get("q", "").strip()
             if query and suffix == HomePage.get_resolver().reverse("search_page"):
                 suffix += "?" + urlencode({"q": query})
-        for translation in page.get_translations(inclusive=True).live().select_related("locale"):
-            translations[translation.locale.language_code] = translation
+        from ..translations import translations as live_translations
+
+        translations = live_translations(request, page)
     for code, _name in settings.LANGUAGES:
         name = get_language_info(code)["name_local"]
         url = None
         exact = False
         if code in translations:
-            url = translations[code].get_url(request)
+            url = page_url(request, translations[code])
             url = url + suffix if url else url
             exact = True
         elif request is not None and not isinstance(page, Page):
@@ -75,12 +77,20 @@ def language_links(context):
             exact = url != request.path or code == current
         if url is None and request is not None:
             home = HomePage.for_request(request, code)
-            url = home.get_url(request) if home else None
+            url = page_url(request, home) if home else None
         if url:
             links.append(
                 {"code": code, "name": name, "url": url, "current": code == current, "exact": exact}
             )
     return links
+
+
+@register.simple_tag(takes_context=True)
+def hreflang_links(context):
+    """<link rel=alternate hreflang> of this page: see seo.alternates (the sitemap's too)."""
+    from ..seo import alternates
+
+    return alternates(context.get("request"), context.get("page"))
 
 
 @register.simple_tag
@@ -193,3 +203,114 @@ def site_icons(context):
     except OutletSettings.DoesNotExist:
         return icon_links(None)
     return cached(request, ("icons", outlet.pk), lambda: icon_links(outlet))
+
+
+@register.simple_tag(takes_context=True)
+def cards(context, articles):
+    """The articles of a list as news.cards.Card, what partials/article_card.html shows."""
+    from ..cards import listing_cards
+
+    return listing_cards(context.get("request"), articles)
+
+
+@register.simple_tag(takes_context=True)
+def byline(context, authors):
+    """partials/byline.html for these authors, as markup (see news.cards.byline)."""
+    from ..cards import byline as build
+    from ..cards import current_home
+
+    request = context.get("request")
+    return build(request, authors, current_home(request))
+
+
+# Wagtail's {% pageurl %} and {% routablepageurl %}, for templates that load news_tags
+# after wagtailcore_tags and wagtailroutablepage_tags (base.html and the news pages):
+# the same URLs, kept per process (news.cards.page_url, subpage_url).
+
+@register.simple_tag(takes_context=True)
+def pageurl(context, page, fallback=None):
+    from django.shortcuts import resolve_url
+
+    if page is None and fallback:
+        return resolve_url(fallback)
+    if not isinstance(page, Page):
+        raise ValueError(f"pageurl tag expected a Page object, got {page!r}")
+    return page_url(context.get("request"), page)
+
+
+@register.simple_tag(takes_context=True)
+def routablepageurl(context, page, url_name, *args, **kwargs):
+    request = context["request"]
+    if kwargs:
+        from wagtail.contrib.routable_page.templatetags.wagtailroutablepage_tags import (
+            routablepageurl as wagtails,
+        )
+
+        return wagtails(context, page, url_name, *args, **kwargs)
+    return subpage_url(request, page, url_name, *args)
+
+
+CARD_TEMPLATE = "news/partials/article_card.html"
+
+
+@register.simple_tag(takes_context=True)
+def article_card(context, card, **values):
+    """{% include "news/partials/article_card.html" with article=card ... %}, kept per
+    process by everything the card shows (its values, the include's, the language and
+    time zone its date is written in): a card's markup is a function of those alone
+    (its picture's is kept under the page cache's generation, as here)."""
+    from django.utils import timezone
+    from django.utils.safestring import mark_safe
+
+    from ..loader import memo
+
+    def render():
+        template = context.template.engine.get_template(CARD_TEMPLATE)
+        with context.push(article=card, **values):
+            return mark_safe(template.render(context))
+
+    shown = {name: context.get(name) for name in ("level", "lead", "show_standfirst")}
+    shown.update(values)
+    image = card.lead_image
+    key = (card.pk, card.title, card.standfirst, card.first_published_at, card.url,
+           image.pk if image else None, str(card.byline), tuple(sorted(shown.items())),
+           get_language(), timezone.get_current_timezone_name())
+    try:
+        hash(key)
+    except TypeError:
+        return render()
+    return memo(context.get("request"), "card", key, render, limit=3000)
+
+
+FRONT_STORY_TEMPLATE = "news/partials/front_story.html"
+
+
+@register.simple_tag(takes_context=True)
+def front_story(context, article, **values):
+    """{% include "news/partials/front_story.html" with article=article ... %}, kept per
+    process by everything the story shows (as article_card: its fields, its URL, its
+    byline's authors when it has one, the include's values, language and time zone)."""
+    from django.utils import timezone
+    from django.utils.safestring import mark_safe
+
+    from ..loader import memo
+
+    def render():
+        template = context.template.engine.get_template(FRONT_STORY_TEMPLATE)
+        with context.push(article=article, **values):
+            return mark_safe(template.render(context))
+
+    request = context.get("request")
+    shown = {name: context.get(name) for name in ("lead", "picture")}
+    shown.update(values)
+    authors = (tuple((a.pk, a.name, a.slug) for a in article.authors) if shown["lead"]
+               else ())
+    key = (article.pk, article.title, article.standfirst, article.first_published_at,
+           page_url(request, article), article.lead_image_id, authors,
+           tuple(sorted(shown.items())), get_language(),
+           timezone.get_current_timezone_name())
+    try:
+        hash(key)
+    except TypeError:
+        return render()
+    return memo(request, "front-story", key, render, limit=3000)

@@ -1,5 +1,6 @@
 """The support app's models, one module per concern."""
 
+from .advice import *  # noqa: F401,F403
 from .contributions import *  # noqa: F401,F403
 from .goal import *  # noqa: F401,F403
 from .options import *  # noqa: F401,F403

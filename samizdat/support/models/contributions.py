@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ..crypto import EncryptedEmailField, UnreadableEmail, blind_index
+from ..money import format_money
 
 __all__ = [
     "Contribution",
@@ -72,6 +73,8 @@ class Supporter(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     forgotten_at = models.DateTimeField(_("contact data erased"), null=True, blank=True)
+    # The supporter's own choice on the manage page; empty: the newsroom's default.
+    discreet_emails = models.BooleanField(_("discreet e-mails"), null=True, blank=True)
 
     objects = SupporterQuerySet.as_manager()
 
@@ -152,6 +155,8 @@ class GiftOrPlan(CheckoutEmail):
     appeal = models.CharField(_("appeal"), max_length=64, blank=True)
     variant = models.CharField(_("variant"), max_length=64, blank=True)
     language = models.CharField(_("language"), max_length=8, blank=True)
+    # Chosen on the contribution form (or later on the manage page); empty: the default.
+    discreet_emails = models.BooleanField(_("discreet e-mails"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -203,11 +208,11 @@ class Contribution(GiftOrPlan):
     subject_field = "contribution"
 
     class Meta(GiftOrPlan.Meta):
-        verbose_name = _("contribution")
-        verbose_name_plural = _("contributions")
+        verbose_name = _("one-off gift")
+        verbose_name_plural = _("one-off gifts")
 
     def __str__(self):
-        return f"{self.reference} {self.amount_minor} {self.currency} ({self.status})"
+        return f"{self.reference} {format_money(self.amount_minor, self.currency)} ({self.status})"
 
 
 class Pledge(GiftOrPlan):
@@ -256,11 +261,11 @@ class Pledge(GiftOrPlan):
     recurring = True
 
     class Meta(GiftOrPlan.Meta):
-        verbose_name = _("pledge")
-        verbose_name_plural = _("pledges")
+        verbose_name = _("recurring plan")
+        verbose_name_plural = _("recurring plans")
 
     def __str__(self):
-        amount = f"{self.amount_minor} {self.currency}/{self.frequency}"
+        amount = f"{format_money(self.amount_minor, self.currency)}/{self.frequency}"
         return f"{self.reference} {amount} ({self.status})"
 
     def has_started(self):
@@ -386,7 +391,7 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} {self.amount_minor} {self.currency}"
+        return f"{self.kind} {format_money(self.amount_minor, self.currency)}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None or kwargs.get("force_update"):

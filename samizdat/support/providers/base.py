@@ -233,11 +233,18 @@ class PaymentProvider:
     supports_cancel = False
     supports_change = False
     supports_pause = False
+    # The provider collects a plan's payments by itself each period (a card). False for
+    # a plan the supporter pays each period (BTCPay): the funding goal counts only what
+    # such a plan has paid, never what it promises (support/goal.py).
+    collects_recurring = True
     # Money arrives outside any webhook (staff confirm it): no provider events.
     manual = False
     # Money may arrive days after the checkout with no event before it (a bank
     # transfer): retention keeps its pending gifts for SAMIZDAT_DELAYED_PENDING_DAYS.
     delayed = False
+    # What paying this way reveals, for the risk advice (support/advice.py): "card",
+    # "bank_transfer", "crypto", or "" to be known by the provider's name.
+    method_kind = ""
 
     def __init__(self, alias, options=None):
         self.identifier = alias

@@ -131,6 +131,26 @@ class DemoProvider(PaymentProvider):
             self.deliver("plan.canceled", {**data, "reason": "payment_failed"})
         return status
 
+    # A failed renewal: the simulated card page, then the payment again ---
+    def payment_update_url(self, pledge, return_url):
+        """The demo's stand-in for a provider's "update your card" page (ours, marked as a
+        simulation); it sends the reader back to `return_url`."""
+        refuse_in_production()
+        from urllib.parse import urlencode
+
+        with translation.override(pledge.language or settings.LANGUAGE_CODE):
+            page = reverse("support:demo_card_update", args=[pledge.reference])
+        return f"{page}?{urlencode({'next': return_url})}"
+
+    def retry_failed_payment(self, pledge):
+        """Collect the failed period again: a signed renewal.paid event, as a real
+        provider's invoice.paid after a successful retry (the simulated card works)."""
+        data = self._base_data(pledge)
+        data.update(subscription_id=pledge.subscription_ref,
+                    invoice_id=f"demo_in_{uuid.uuid4().hex[:16]}")
+        self.deliver("renewal.paid", data)
+        return True
+
     def refund(self, subject, amount_minor=None):
         entry = subject.ledger_entries.filter(kind="payment").order_by("occurred_at").first()
         if entry is None:

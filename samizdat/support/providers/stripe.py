@@ -34,6 +34,7 @@ from .base import (
     provider_timeout,
 )
 from .deadline_http import DeadlineHTTPClient, provider_error
+from .stripe_plans import INTERVALS, REFERENCE_KEY, StripePlans, _id
 
 __all__ = ["API_VERSION", "HANDLED_EVENTS", "PLAN_STATUS", "StripeProvider"]
 
@@ -45,8 +46,6 @@ logger = logging.getLogger(__name__)
 API_VERSION = "2026-10-28.endive"
 INVOICE_PAID_EVENTS = {"invoice.paid", "invoice.payment_succeeded"}
 
-REFERENCE_KEY = "samizdat_reference"
-INTERVALS = {"monthly": "month", "annual": "year"}
 FREQUENCIES = {"month": "monthly", "year": "annual"}
 
 # Stripe's subscription states in the neutral words of a plan (support/facts.py). A state
@@ -115,17 +114,7 @@ STORED_EVENT_FIELDS = {
 }
 
 
-def _id(value):
-    """An expandable field: an id string, an embedded object, or nothing; anything else
-    (a list, a number) is not what Stripe sends."""
-    if isinstance(value, dict):
-        return value.get("id", "")
-    if value is None or isinstance(value, str):
-        return value or ""
-    raise InvalidEvent("an id is neither a string nor an object")
-
-
-class StripeProvider(PaymentProvider):
+class StripeProvider(StripePlans, PaymentProvider):
     public_name = _("Card, Apple Pay, Google Pay (Stripe)")
     supports_recurring = True
     supports_cancel = True
@@ -202,53 +191,6 @@ class StripeProvider(PaymentProvider):
             raise provider_error(exc) from exc
         subject.checkout_ref = session.id
         return session.url
-
-    # Recurring plans -----------------------------------------------------
-    def _subscription(self, pledge):
-        return self.client.v1.subscriptions.retrieve(pledge.subscription_ref)
-
-    def cancel_recurring(self, pledge, reason=""):
-        try:
-            return self.client.v1.subscriptions.cancel(pledge.subscription_ref)
-        except stripe.StripeError as exc:
-            raise provider_error(exc) from exc
-
-    def change_recurring(self, pledge, amount_minor=None, frequency=None):
-        """A new amount or interval from the next period, without proration.
-
-        Uses a Plan (which both Stripe and localstripe accept) rather than price_data.
-        """
-        amount_minor = amount_minor or pledge.amount_minor
-        frequency = frequency or pledge.frequency
-        try:
-            subscription = self._subscription(pledge).to_dict()
-            item = subscription["items"]["data"][0]
-            plan = item.get("plan") or {}
-            product = _id(plan.get("product"))
-            new_plan = self.client.v1.plans.create(params={
-                "amount": amount_minor,
-                "currency": pledge.currency.lower(),
-                "interval": INTERVALS[frequency],
-                "product": product,
-            })
-            return self.client.v1.subscriptions.update(pledge.subscription_ref, params={
-                "items": [{"id": item["id"], "plan": new_plan.id}],
-                "metadata": {REFERENCE_KEY: pledge.reference},
-                # Stripe's default (create_prorations) would bill or credit the rest of
-                # the current period; a supporter's change starts with the next one.
-                "proration_behavior": "none",
-            })
-        except stripe.StripeError as exc:
-            raise provider_error(exc) from exc
-
-    def pause_recurring(self, pledge, resume=False):
-        value = "" if resume else {"behavior": "void"}
-        try:
-            return self.client.v1.subscriptions.update(
-                pledge.subscription_ref, params={"pause_collection": value}
-            )
-        except stripe.StripeError as exc:
-            raise provider_error(exc) from exc
 
     # Reconciliation ------------------------------------------------------
     def list_movements(self, since):

@@ -2,13 +2,14 @@
 (() => {
   "use strict";
   const D = document, H = D.documentElement, KEY = "samizdat.appeals", DAY = 864e5, now = Date.now();
-  let cfg = {appeals: []}, off = location.protocol === "file:", cleared = false;
+  // An exported copy (CSP in a <meta>; live pages send a header) counts nothing.
+  let cfg = {appeals: []}, off = D.querySelector("[http-equiv=Content-Security-Policy]"), cleared = false;
   try { cfg = JSON.parse(D.getElementById("appeals-config").textContent) || cfg; } catch {}
   H.classList.add("ap-js");
   const preview = cfg.preview, pick = {}, why = {};
   if (preview) window.samizdatAppeals = {cfg, pick, why};  // for appeals-preview.js
-  const $$ = (sel, root) => Array.from((root || D).querySelectorAll(sel));
-  const q = (sel, root) => root.querySelector(sel);
+  const $$ = (sel, root = D) => [...root.querySelectorAll(sel)];
+  const q = (sel, root = D) => root.querySelector(sel);
   const month = () => new Date(now).toISOString().slice(0, 7);
   let st = {v: 1};
   try { const s = JSON.parse(localStorage.getItem(KEY)); if (s && s.v === 1) st = s; } catch {}
@@ -76,9 +77,9 @@
       el.classList.add("ap-on");
     }
   };
-  const mo = window.MutationObserver && new MutationObserver((list) => list.forEach((m) =>
+  const mo = new MutationObserver((list) => list.forEach((m) =>
     m.addedNodes.forEach((n) => { if (n.nodeType === 1 && n.dataset.appeal) mark(n); })));
-  if (mo) mo.observe(H, {childList: true, subtree: true});
+  mo.observe(H, {childList: true, subtree: true});
   // Anonymous counts: appeal, variant and kind only; no cookie, no referrer.
   const send = (a, key, kind) => {
     if (off || preview || !cfg.counter) return;
@@ -111,47 +112,33 @@
   const remind = (a, key, el) => {
     const until = now + a.remindDays * DAY, done = q("[data-ap-reminded]", el);
     st.z = until; save(); send(a.id, key, "remind");
-    $$(".appeal.ap-on").forEach((x) => { if (x !== el) hide(x); });
+    $$(".appeal.ap-on").forEach((x) => x !== el && hide(x));
     if (!done) return hide(el);
     const link = q("[data-ap-ics]", done), t = q("[data-ap-remind-date]", done);
     const form = q("form", el), day = new Date(until);
-    const w = D.createElement("time");
-    w.textContent = day.toLocaleDateString(H.lang || undefined, {dateStyle: "long"});
-    w.dateTime = day.toISOString().slice(0, 10);
-    t.replaceChildren(w);
+    t.replaceChildren(Object.assign(D.createElement("time"), {dateTime: day.toISOString().slice(0, 10),
+      textContent: day.toLocaleDateString(H.lang || undefined, {dateStyle: "long"})}));
     const url = form ? form.action : location.origin + "/";
     link.href = URL.createObjectURL(new Blob([ics(until, link.dataset.apIcsSummary, url)], {type: "text/calendar"}));
     q("[data-ap-body]", el).hidden = true;
     done.hidden = false; done.tabIndex = -1; done.focus();
   };
-  // Letter widget: amounts follow the frequency.
+  // Letter widget: one amount group per frequency; only the chosen one shows and is sent.
   const widget = (form, submitted) => {
-    const box = q("[data-ap-amounts]", form), other = q("[data-ap-other]", form);
-    const radios = () => $$("input[type=radio][name=amount]", form);
-    let data = {};
-    try { data = JSON.parse(form.dataset.apFrequencies); } catch {}
-    if (other) other.disabled = false;
-    form.addEventListener("change", (ev) => {
-      const t = ev.target, f = data[t.value];
-      if (t.name === "frequency" && f && box) {
-        box.textContent = "";
-        f.choices.forEach((c) => {
-          const label = D.createElement("label"), input = D.createElement("input");
-          Object.assign(input, {type: "radio", name: "amount", value: c.value, checked: c.value === f.default});
-          label.append(input, " " + c.label);
-          box.append(label);
-        });
-        if (other && f.minimum) other.min = f.minimum;
-      }
-      if (other && (t.name !== "amount" || t.type === "radio")) other.value = "";
+    const groups = $$("[data-ap-amounts]", form), others = $$("[data-ap-other]", form);
+    const show = (f) => groups.forEach((g) => {
+      g.hidden = g.disabled = g.dataset.apAmounts !== f;
+      if (!g.hidden) $$("[checked]", g).forEach((r) => r.checked = true);
     });
-    if (other) other.addEventListener("input", () => { if (other.value) radios().forEach((r) => { r.checked = false; }); });
-    form.addEventListener("submit", () => {
-      submitted();
-      if (other && !other.value) other.disabled = true;
-      else radios().forEach((r) => { r.checked = false; });
+    const f = q("[name=frequency]:checked", form), on = (t, fn) => form.addEventListener(t, fn);
+    if (f) show(f.value);
+    on("change", ({target: t}) => {
+      if (t.name === "frequency") show(t.value);
+      if (t.type === "radio") others.forEach((o) => o.value = "");
     });
-    addEventListener("pageshow", () => { if (other) other.disabled = false; });
+    on("input", ({target: t}) => { if (t.type == "number" && t.value) $$("[name=amount]", form).forEach((r) => r.checked = false); });
+    on("submit", () => { submitted(); others.forEach((o) => o.disabled = !o.value); });
+    addEventListener("pageshow", () => others.forEach((o) => o.disabled = false));
   };
   const wire = (el) => {
     mark(el);
@@ -179,8 +166,12 @@
     });
   };
   const ready = () => {
-    if (mo) mo.disconnect();
+    mo.disconnect();
     $$("[data-appeal]").forEach(wire);
+    // The banner steps aside while the letter is on screen: one ask at a time.
+    const b = q(".appeal-banner.ap-on"), l = q(".appeal-letter.ap-on");
+    if (b && l && window.IntersectionObserver) new IntersectionObserver((es) =>
+      b.classList.toggle("ap-away", es[es.length - 1].isIntersecting)).observe(l);
     $$("[data-ap-supporter]").forEach((m) => {
       const days = cfg.supporterDays || {}, fresh = !(st.p > now), ap = m.dataset.apAppeal;
       st.p = now + (m.dataset.apSupporter === "once" ? days.once || 90 : days.recurring || 365) * DAY;
@@ -188,11 +179,11 @@
       save();
     });
     if (cfg.countArticles && cfg.isArticle) { st.r = st.r || {m: month(), n: 0}; st.r.n += 1; save(); }
-    if (st.r) $$("[data-ap-fill=articles]").forEach((x) => { x.textContent = st.r.n; });
+    if (st.r) $$("[data-ap-fill=articles]").forEach((x) => x.textContent = st.r.n);
     $$("[data-ap-clear]").forEach((b) => b.addEventListener("click", () => {
       try { localStorage.removeItem(KEY); } catch {}
       st = {v: 1}; cleared = true;
-      $$("[data-ap-cleared]").forEach((x) => { x.hidden = false; });
+      $$("[data-ap-cleared]").forEach((x) => x.hidden = false);
     }));
   };
   if (D.readyState === "loading") D.addEventListener("DOMContentLoaded", ready); else ready();

@@ -15,19 +15,24 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true",
                             help="replace a non-empty folder that holds no previous export")
         parser.add_argument("--jobs", type=int, default=0,
-                            help="worker processes (default: one per core)")
+                            help="rendering processes: this one and N-1 forked workers "
+                                 "(default: one per core)")
         parser.add_argument("--onion", action="store_true",
                             help="the copy for the onion service: no clearnet links of ours")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument("--test-client", action="store_true",
+                            help="render through Django's test client, as exports did "
+                                 "before (same output, slower: for benchmarks)")
 
-    def handle(self, *args, outdir, incremental, force, jobs, onion, no_progress, **options):
+    def handle(self, *args, outdir, incremental, force, jobs, onion, no_progress,
+               test_client=False, **options):
         if jobs < 0:
             raise CommandError("--jobs must be 0 (one per core) or more")
         verbosity = options.get("verbosity", 1)
         try:
             summary = export_site(
                 outdir, incremental=incremental, force=force, jobs=jobs, onion=onion,
-                progress=False if no_progress else None,
+                progress=False if no_progress else None, test_client=test_client,
                 log=(lambda message: self.stderr.write(message)) if verbosity else None,
             )
         except ExportError as exc:

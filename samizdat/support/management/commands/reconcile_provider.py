@@ -2,6 +2,8 @@
 
 Run daily by run_periodic; each result is kept (ReconciliationRun) and the last one per
 provider is shown on the fundraising dashboard. docs/payments.md, "Reconciliation".
+BTCPay's settled payments and paid refunds the ledger lacks are recorded through the
+receiver its webhooks reach (still reported, marked "recorded now"), unless --report-only.
 """
 
 from datetime import datetime, time, timedelta
@@ -36,8 +38,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--since", help=f"YYYY-MM-DD (default: {DEFAULT_DAYS} days ago)")
         parser.add_argument("--provider", help="one provider alias (default: every one)")
+        parser.add_argument("--report-only", action="store_true",
+                            help="record nothing, only report (BTCPay records the missing "
+                                 "payments and refunds of this site's own gifts otherwise)")
 
-    def handle(self, *args, since=None, provider=None, **options):
+    def handle(self, *args, since=None, provider=None, report_only=False, **options):
         aliases = list(settings.SAMIZDAT_PAYMENT_PROVIDERS)
         if provider is not None and provider not in aliases:
             raise CommandError(f"Unknown provider {provider!r}; configured: "
@@ -53,7 +58,7 @@ class Command(BaseCommand):
                 if provider:
                     raise CommandError(f"Provider {alias!r} is not configured.")
                 continue
-            run = reconcile(alias, start)
+            run = reconcile(alias, start, record=not report_only)
             total += run.differences
             self.stdout.write(f"{alias}: {run.checked} movement(s) since {run.since} checked, "
                               f"{run.differences} difference(s).")

@@ -1,0 +1,143 @@
+# ruff: noqa: F811 - pytest fixtures are imported, then named as arguments
+"""The send path encodes each variant's body once per batch and puts each reader's link
+into the encoded parts; the message must be the one Django builds from scratch for that
+reader (prepared=False), byte for byte but for Message-ID, Date and the random MIME
+boundary."""
+
+import re
+from io import BytesIO
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from samizdat.newsletters.handover import BatchGenerator
+from samizdat.newsletters.models import Issue, Newsletter, Subscriber, Subscription
+from samizdat.newsletters.render import message_for, render_content
+from tests.newsletters.test_issue_appeal import letter  # noqa: F401
+from tests.newsletters.test_sending import article, weekly  # noqa: F401
+from tests.support.rows import make_gift
+
+pytestmark = pytest.mark.django_db
+VARYING = re.compile(rb"^(Message-ID|Date): .*\r\n", re.M)
+BOUNDARY_PARAM = re.compile(r'; boundary="[^"]*"')
+
+
+def subscription(newsletter, email):
+    return Subscription.objects.create(
+        subscriber=Subscriber.objects.create(email=email),
+        newsletter=newsletter,
+        source="page",
+        confirmed=timezone.now(),
+    )
+
+
+def canonical(mime):
+    raw = mime.as_bytes(linesep="\r\n")
+    return VARYING.sub(b"", raw).replace(mime.get_boundary().encode(), b"BOUNDARY")
+
+
+def decoded(mime):
+    # The prepared message picks its boundary when built, Django's when flattened.
+    headers = [
+        (k, BOUNDARY_PARAM.sub("", v)) for k, v in mime.items() if k not in ("Message-ID", "Date")
+    ]
+    return headers, [
+        (part.get_content_type(), part.get_payload(decode=True))
+        for part in mime.walk()
+        if not part.is_multipart()
+    ]
+
+
+FOLDED = {}  # one cache for every message of the module, as for a batch
+
+
+def batch_bytes(mime):
+    out = BytesIO()
+    BatchGenerator(out, mangle_from_=False, cache=FOLDED).flatten(mime, unixfrom=False,
+                                                                  linesep="\r\n")
+    return out.getvalue()
+
+
+def assert_same(content, sub, supporter=False):
+    fast = message_for(content, sub, supporter=supporter)
+    slow = message_for(content, sub, supporter=supporter, prepared=False)
+    assert fast.body == slow.body and fast.alternatives == slow.alternatives
+    fast_mime, slow_mime = fast.message(), slow.message()
+    assert decoded(fast_mime) == decoded(slow_mime)
+    assert canonical(fast_mime) == canonical(slow_mime)
+    # What the SMTP hand-over writes (handover.BatchGenerator, headers folded once per
+    # batch) is exactly what email's own generator writes.
+    for mime in (fast_mime, slow_mime):
+        assert batch_bytes(mime) == mime.as_bytes(linesep="\r\n")
+    link = f"{settings.SAMIZDAT_DONATION_ORIGIN.rstrip('/')}/".encode()
+    text, html = (p.get_payload(decode=True) for p in fast_mime.get_payload())
+    assert b"{{UNSUBSCRIBE}}" not in text + html and link in text and link in html
+    return fast_mime
+
+
+def test_an_ordinary_reader_gets_the_same_message(weekly, article):
+    content = render_content(
+        Issue.objects.create(newsletter=weekly, article=article, subject="Floods", body="Hello.")
+    )
+    first = assert_same(content, subscription(weekly, "reader@example.org"))
+    # The second reader reuses the encoded parts and gets their own link, not the first's.
+    second = assert_same(content, subscription(weekly, "other@example.org"))
+    assert first.get_payload()[0].get_payload() != second.get_payload()[0].get_payload()
+
+
+def test_a_supporter_gets_the_same_thank_you_message(weekly, letter):
+    make_gift("supporter@example.org")
+    content = render_content(
+        Issue.objects.create(newsletter=weekly, subject="S", body="News.", appeal=letter)
+    )
+    assert content.supporter_html
+    sub = subscription(weekly, "supporter@example.org")
+    thanked = assert_same(content, sub, supporter=True)
+    asked = assert_same(content, sub, supporter=False)
+    assert b"Thank you for supporting" in thanked.get_payload()[0].get_payload(decode=True)
+    assert b"Thank you for supporting" not in asked.get_payload()[0].get_payload(decode=True)
+
+
+def test_a_discreet_newsletter_gets_the_same_message(article):
+    quiet = Newsletter.objects.create(name="Digest", discreet=True, cadence="weekly")
+    content = render_content(
+        Issue.objects.create(newsletter=quiet, article=article, subject="Secret", body="News.")
+    )
+    assert_same(content, subscription(quiet, "quiet@example.org"))
+
+
+def test_a_russian_newsletter_with_encoded_headers_gets_the_same_message(article):
+    russian = Newsletter.objects.create(name="Еженедельный Самиздат", language="ru",
+                                        sender_name="Самиздат, редакция",
+                                        sender_address="news@samizdat.example",
+                                        reply_to="desk@samizdat.example", cadence="weekly")
+    content = render_content(Issue.objects.create(
+        newsletter=russian, article=article, body="Доброе утро.",
+        subject="Наводнение: вся история, от первой волны до последнего спасённого жителя"))
+    for number in range(3):
+        assert_same(content, subscription(russian, f"читатель{number}@example.org"))
+
+
+def test_a_line_too_long_for_8bit_is_encoded_again_per_reader(weekly):
+    # Over 998 bytes on one line: Django switches the part to quoted-printable, where
+    # the placeholder may be folded; that part is then encoded for each reader.
+    content = render_content(
+        Issue.objects.create(newsletter=weekly, subject="Long", body="word " * 400)
+    )
+    mime = assert_same(content, subscription(weekly, "long@example.org"))
+    assert "quoted-printable" in {p["Content-Transfer-Encoding"] for p in mime.get_payload()}
+
+
+def test_a_boundary_found_in_the_text_is_left_to_the_generator(weekly, monkeypatch):
+    # The prepared message draws its boundary itself (cheaper than the generator's
+    # regex over the whole text); one that occurs in the text must not be used.
+    clash = "=" * 15 + f"{42:019d}" + "=="
+    content = render_content(
+        Issue.objects.create(newsletter=weekly, subject="B", body=f"--{clash}")
+    )
+    draws = iter([42, 43, 44, 45])  # ours first, then Django's and the generator's
+    monkeypatch.setattr("samizdat.newsletters.render.random.randrange", lambda _n: next(draws))
+    mime = message_for(content, subscription(weekly, "b@example.org")).message()
+    mime.as_bytes(linesep="\r\n")
+    assert mime.get_boundary() != clash and len(mime.get_payload()) == 2
