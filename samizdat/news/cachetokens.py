@@ -13,6 +13,14 @@ while that thread is subscribed (after a lost connection it reads Redis again
 until it has resubscribed), and a remembered token is read afresh after
 SAMIZDAT_PAGE_CACHE_TOKEN_SECONDS (30) in any case, should an announcement be
 lost some other way (a FLUSHDB, a token evicted).
+
+An announcement is acknowledged: each listener, once it has forgotten, pushes
+to a list named in the message, and the change waits (at most
+SAMIZDAT_PAGE_CACHE_ACK_SECONDS, 2) until as many listeners as Redis delivered
+it to have answered. So when a publish, an unpublish or a page made private
+returns, no process still answers from the old tokens, however late a busy
+machine schedules its listener thread; only requests already under way finish
+with what they read. The wait is usually a millisecond or two.
 """
 
 import hashlib
@@ -93,16 +101,46 @@ def channel(cache):
     return f"{cache.make_key('samizdat:pagecache:changed')}:db{db}"
 
 
+ACK_PREFIX = b"changed "
+
+
 def announce(cache):
-    """Tell every process that a token changed (after it changed)."""
+    """Tell every process that a token changed (after it changed), and wait until
+    every process that heard it has forgotten its tokens."""
+    memo.forget()  # this process at once, without waiting for its own announcement
     if not isinstance(cache, RedisCache):
         return
     try:
-        _redis_client(cache).publish(channel(cache), b"changed")
+        client = _redis_client(cache)
+        acks = f"{channel(cache)}:ack:{uuid.uuid4().hex}"
+        listeners = client.publish(channel(cache), ACK_PREFIX + acks.encode())
+        if listeners:
+            _wait_for_acks(client, acks, listeners)
     except Exception as exc:  # noqa: BLE001 - fail soft as the cache does (samizdat/cache.py)
         logger.warning("Page cache change not announced (%s): processes forget tokens "
                        "within SAMIZDAT_PAGE_CACHE_TOKEN_SECONDS.", type(exc).__name__)
-    memo.forget()  # this process at once, without waiting for its own announcement
+
+
+def _wait_for_acks(client, acks, listeners):
+    deadline = time.monotonic() + getattr(settings, "SAMIZDAT_PAGE_CACHE_ACK_SECONDS", 2)
+    try:
+        for answered in range(listeners):
+            left = deadline - time.monotonic()
+            if left <= 0 or client.blpop([acks], timeout=left) is None:
+                logger.warning("Page cache change: %d of %d processes answered in time; "
+                               "the others forget it when they hear it.", answered, listeners)
+                return
+    finally:
+        client.delete(acks)
+
+
+def _acknowledge(client, data):
+    """Tell the announcer this process has forgotten (messages from before
+    acknowledgements were added carry no list name)."""
+    if isinstance(data, bytes) and data.startswith(ACK_PREFIX):
+        acks = data[len(ACK_PREFIX):].decode()
+        with client.pipeline(transaction=False) as pipe:
+            pipe.rpush(acks, os.getpid()).expire(acks, 60).execute()
 
 
 class TokenMemo:
@@ -175,6 +213,8 @@ class TokenMemo:
                         continue
                     # Subscribed (anything sent before is unknown: start afresh), or a change.
                     self.forget(live=True)
+                    if message.get("type") == "message":
+                        _acknowledge(_redis_client(cache), message.get("data"))
             except Exception as exc:  # noqa: BLE001 - Redis away: read it on every request
                 if self.live:
                     logger.warning("Page cache announcements lost (%s): reading tokens "

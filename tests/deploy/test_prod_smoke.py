@@ -197,7 +197,7 @@ def test_a_page_made_private_leaves_nginx_and_both_app_processes_at_once(stack):
                timeout=30)
     for _ in range(3):  # and it stays hidden: nothing stale comes back
         status, headers, body = stack.get(path)
-        assert status == 302 and title not in body.decode(), headers
+        assert status == 302 and title not in body.decode(), dict(headers)
         assert "/login/" in headers["Location"]
 
 

@@ -88,3 +88,47 @@ def test_nothing_is_remembered_without_a_listener(redis_pages):
     memo.forget(live=False)  # as when its connection to Redis is lost
     memo.get_many(cache, keys)
     assert not memo.values
+
+
+class SlowProcess(TokenMemo):
+    """A process whose listener thread is scheduled late (a busy machine): it forgets
+    its tokens only a moment after the announcement reaches it."""
+
+    def forget(self, live=None):
+        if live:  # from the listener thread, on a message
+            time.sleep(0.3)
+        super().forget(live)
+
+
+def test_a_change_returns_only_once_every_listening_process_has_forgotten(redis_pages):
+    cache, process = redis_pages
+    keys = [GENERATION_KEY, path_key("/news/")]
+    cachetokens.current_generation(cache)
+    cachetokens.path_version(cache, "/news/")
+    slow = SlowProcess()
+    process_memos = [slow, process()]
+    for memo in process_memos:
+        assert remembered(memo, cache, keys)
+    try:
+        cachetokens.forget_paths(["/news/"])
+        # No waiting here: the change itself waited for both processes.
+        assert not slow.values and not process_memos[1].values
+        assert slow.get_many(cache, keys) == cache.get_many(keys)
+    finally:
+        slow.stopped.set()
+
+
+def test_a_process_that_never_answers_delays_a_change_only_briefly(redis_pages, settings,
+                                                                   caplog):
+    cache, _process = redis_pages
+    settings.SAMIZDAT_PAGE_CACHE_ACK_SECONDS = 0.3
+    before = cachetokens.path_version(cache, "/news/")
+    silent = cachetokens._redis_client(cache).pubsub()
+    silent.subscribe(cachetokens.channel(cache))  # hears announcements, never answers
+    try:
+        wait_until(lambda: silent.get_message(timeout=0.1) is not None, "subscribed")
+        cachetokens.forget_paths(["/news/"])
+    finally:
+        silent.close()
+    assert cachetokens.path_version(cache, "/news/") != before
+    assert "0 of 1 processes answered in time" in caplog.text
