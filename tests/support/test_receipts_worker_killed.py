@@ -169,8 +169,9 @@ def workers(tmp_path, settings):
     running.stop_all()
 
 
-def eventually(check, what, timeout=120):
-    """Wait for a condition of the worker and mail server (liveness, not speed)."""
+def eventually(check, what, timeout=300):
+    """Wait for a condition of the worker and mail server (liveness, not speed: on a
+    loaded CI machine each step starts a Django process, which took over 120 s once)."""
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
