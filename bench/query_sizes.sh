@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SQL queries per render of each reader page type at several archive sizes
 # (QUERY_SIZES, default "100 10000" generated articles on top of the demo), each in a
-# fresh SQLite database; prints one Markdown row per size. Goal (issue 13): at most 10
+# fresh SQLite database; prints one Markdown row per size. Goal: at most 10
 # per page, the same at every size.
 set -euo pipefail
 cd "$(dirname "$0")/.."

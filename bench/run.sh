@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: issue 13's speed table in one run (bench/speed.py): nginx static, the app
+# `make bench`: the speed table in one run (bench/speed.py): nginx static, the app
 # uncached, the in-app cache hit and the nginx micro-cache for an article and the home
 # page on the production set-up (req/s and ratio to nginx static, same run); queries and
 # CPU per render next to a flat reference template; export_site URLs/s and peak memory;
@@ -10,9 +10,10 @@
 # Knobs (environment): QUERY_SIZES (default "100"), EXPORT_SIZES (default "1000"),
 # STACK_ARTICLES (100), WRK_SECONDS (5), WRK_ROUNDS (2), WRK_CONNECTIONS (16),
 # BENCH_PORT (9300: uses 9300-9305), BENCH_DATABASE (samizdat_bench), BENCH_POSTGRES,
-# BENCH_REDIS (redis://127.0.0.1:6379/3). The big sizes of the issue:
+# BENCH_REDIS (redis://127.0.0.1:6379/3). The big sizes of the table:
 #   QUERY_SIZES="100 10000" EXPORT_SIZES="1000 10000" make bench
-# (load_demo makes 1-2.5 articles a second here, so 10,000 adds one to three hours per size).
+# (load_demo --articles generates about 200 articles a second, so 10,000 adds a minute or
+# two per size to make the database, plus the export itself).
 #
 # The older benches run when asked: BENCH_ARTICLE_LOAD=1 (bench/article_load.sh, SQLite,
 # app alone), BENCH_EXPORT=1 (bench/export_bench.py: export against the sequential test
