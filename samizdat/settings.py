@@ -27,6 +27,20 @@ def env_bool(name, default=False):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_number(name, default, kind=int):
+    """A number from the environment; a wrong one stops the start with its name."""
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {value!r}") from None
+    if number < 0:
+        raise ValueError(f"{name} must not be negative, not {value!r}")
+    return number
+
+
 def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -210,6 +224,12 @@ SAMIZDAT_PAGE_BROWSER_SECONDS = int(os.environ.get("SAMIZDAT_PAGE_BROWSER_SECOND
 # URL namespaces whose pages concern one reader (a contribution's thanks,
 # cancel or bank-transfer page): private even without a cookie.
 SAMIZDAT_PAGE_CACHE_PRIVATE_NAMESPACES = ["support"]
+# Each app process's own memory in front of the shared page cache (news/hitpath.py,
+# news/cachetokens.py; docs/deploy.md, "Which cache serves what").
+SAMIZDAT_PAGE_CACHE_LOCAL_SECONDS = env_number("SAMIZDAT_PAGE_CACHE_LOCAL_SECONDS", 10)
+SAMIZDAT_PAGE_CACHE_LOCAL_BYTES = env_number("SAMIZDAT_PAGE_CACHE_LOCAL_BYTES", 32 * 1024 * 1024)
+SAMIZDAT_PAGE_CACHE_TOKEN_SECONDS = env_number("SAMIZDAT_PAGE_CACHE_TOKEN_SECONDS", 30)
+SAMIZDAT_PAGE_CACHE_ACK_SECONDS = env_number("SAMIZDAT_PAGE_CACHE_ACK_SECONDS", 2.0, float)
 
 # --- Languages ------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -170,3 +170,24 @@ def test_production_without_a_real_provider_offers_bank_transfer_only(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['bank_transfer']"
+
+
+@pytest.mark.parametrize("value", ["ten", "-1"])
+def test_a_page_cache_number_that_is_not_one_stops_the_start_with_its_name(tmp_path, value):
+    result = run_check(tmp_path, SAMIZDAT_PAGE_CACHE_TOKEN_SECONDS=value)
+    assert result.returncode != 0
+    assert "SAMIZDAT_PAGE_CACHE_TOKEN_SECONDS must" in result.stderr
+    assert repr(value) in result.stderr
+
+
+def test_the_page_cache_memory_is_set_from_the_environment(tmp_path):
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("DJANGO_", "SAMIZDAT_"))}
+    env.update({"SAMIZDAT_VAR_DIR": str(tmp_path), "SAMIZDAT_PAGE_CACHE_LOCAL_SECONDS": "0",
+                "SAMIZDAT_PAGE_CACHE_ACK_SECONDS": "0.5"})
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c",
+         "from django.conf import settings as s; from samizdat.news.hitpath import local_pages\n"
+         "print(local_pages().seconds, s.SAMIZDAT_PAGE_CACHE_ACK_SECONDS)"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.splitlines()[-1].split() == ["0", "0.5"]  # 0: no answers kept
