@@ -493,9 +493,14 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def browser(chromium_path):
     from django.db import connections
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # A click that opens a page returns once the new page is committed, before it is
+    # parsed: tests wait for what they read with expect(...), which retries. On a loaded
+    # machine (CI runs two suites at once on two cores) a page can take longer than
+    # expect's 5 s default; actions and navigations keep Playwright's 30 s.
+    expect.set_options(timeout=30_000)
     # Playwright's sync API leaves its event loop "running" in this thread until it stops,
     # so from here on asgiref keeps Django's (thread-critical) connections in another
     # storage, and every later test would get new connection objects, without what the

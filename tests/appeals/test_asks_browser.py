@@ -6,6 +6,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import ARTICLE
 
@@ -42,6 +43,8 @@ def test_banner_is_compact_and_never_over_the_first_headline(browser, site, widt
         context, page = open_page(browser, site + path, width)
         try:
             assert banner(page).is_visible()
+            # Measured where it rests, not while it rises into place.
+            banner(page).evaluate("el => Promise.all(el.getAnimations().map((a) => a.finished))")
             box = banner(page).bounding_box()
             assert box["height"] <= 0.2 * SIZES[width], box
             close = banner(page).get_by_role("button", name=re.compile("Close|Закрыть"))
@@ -60,8 +63,8 @@ def test_banner_steps_aside_while_the_letter_is_on_screen(browser, site, width):
         letter = page.locator('[data-placement="letter"].ap-on')
         assert banner(page).is_visible()
         letter.get_by_role("button", name="Continue").scroll_into_view_if_needed()
-        page.wait_for_timeout(400)  # the observer's callback and the slide away
-        assert not banner(page).is_visible()
+        # The observer's callback, then the slide away (hidden once the transition ends).
+        expect(banner(page)).to_be_hidden()
         for control in (
             letter.get_by_text("Once", exact=True),
             letter.get_by_role("button", name="Continue"),
@@ -75,8 +78,7 @@ def test_banner_steps_aside_while_the_letter_is_on_screen(browser, site, width):
             )
             assert hit
         page.evaluate("window.scrollTo(0, 0)")
-        page.wait_for_timeout(400)
-        assert banner(page).is_visible()  # back once the letter is out of sight
+        expect(banner(page)).to_be_visible()  # back once the letter is out of sight
     finally:
         context.close()
 

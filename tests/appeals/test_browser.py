@@ -224,11 +224,20 @@ def test_no_cookie_and_no_request_to_another_host(page, context, site):
     assert not sent & {"cookie", "referer"}, sent
 
 
+def counted(kind):
+    """A response predicate: the counter has answered the event of this kind."""
+    return lambda r: r.url.endswith("/appeals/event") and f"kind={kind}" in (
+        r.request.post_data or "")
+
+
 def test_events_from_the_browser_become_anonymous_daily_counts(page, site, demo_appeals):
     banner = demo_appeals["Demo banner: ad-free costs"]
-    page.goto(site + ARTICLE)
+    # Each event is waited for by its kind: the view is posted while the page loads and
+    # may be answered after the close is posted.
+    with page.expect_response(counted("view")):
+        page.goto(site + ARTICLE)
     variant = shown(page, "banner")[1]
-    with page.expect_response(lambda r: r.url.endswith("/appeals/event")):
+    with page.expect_response(counted("close")):
         page.get_by_role("button", name="Close this message").click()
     page.wait_for_load_state("networkidle")
     counts = {(c.appeal_id, c.variant, c.kind): c.count for c in DailyCount.objects.all()}

@@ -44,11 +44,15 @@ def nginx_without_app(tmp_path, tls_pair):
                        ERROR_PAGES=str(DEPLOY / "nginx" / "errors"), CACHE_DIR=str(cache))
     proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(tmp_path)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    for _ in range(100):
+    ends = time.monotonic() + 60  # a deadline, not a count: a loaded machine is slow
+    while True:
         try:
             socket.create_connection(("127.0.0.1", https), timeout=0.2).close()
             break
         except OSError:
+            if proc.poll() is not None or time.monotonic() > ends:
+                proc.kill()
+                pytest.fail("nginx did not start: " + proc.stderr.read().decode()[-2000:])
             time.sleep(0.05)
     yield https
     proc.terminate()

@@ -27,10 +27,13 @@ class PrivateRedis:
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
+        ends = time.monotonic() + 60  # a deadline, not a count: a loaded machine is slow
+        while time.monotonic() < ends:
             if subprocess.run(["redis-cli", "-p", str(self.port), "ping"],
                               capture_output=True, text=True).stdout.strip() == "PONG":
                 return
+            if self.proc.poll() is not None:
+                break
             time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
 

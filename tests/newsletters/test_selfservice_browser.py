@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.support.browsing import follow_manage_link, watch
 
@@ -33,16 +34,16 @@ def test_a_subscriber_manages_newsletters_with_javascript_off(browser, live_serv
     page.get_by_role("link", name="Manage my newsletters").click()
     page.get_by_label("Your e-mail address").fill("reader@example.org")
     page.get_by_role("button", name="Send me a link").click()
-    assert page.get_by_text("If this address gets one of our newsletters").is_visible()
+    expect(page.get_by_text("If this address gets one of our newsletters")).to_be_visible()
     follow_manage_link(page, live_server.url, mailoutbox)
-    assert page.get_by_role("heading", name="Newsletters").is_visible()
+    expect(page.get_by_role("heading", name="Newsletters")).to_be_visible()
     assert page.get_by_label("The Weekly Samizdat").is_checked()
 
     page.get_by_label("Morning Brief").check()
     page.get_by_label("Pause: send me nothing").check()
     page.get_by_label("Language of our e-mails").select_option("ru")
     page.get_by_role("button", name="Save my newsletter choices").click()
-    assert page.get_by_text("Your newsletter choices are saved.").is_visible()
+    expect(page.get_by_text("Your newsletter choices are saved.")).to_be_visible()
     subscriber = Subscriber.objects.get()
     assert (subscriber.paused, subscriber.language) == (True, "ru")
     assert sorted(s.newsletter_id for s in subscriber.subscriptions.all()) == [weekly.pk, daily.pk]
@@ -50,7 +51,7 @@ def test_a_subscriber_manages_newsletters_with_javascript_off(browser, live_serv
     page.get_by_role("link", name="Delete my data").click()
     page.get_by_label("I understand: delete my e-mail address").check()
     page.get_by_role("button", name="Delete my data").click()
-    assert page.get_by_role("heading", name="Your data was deleted").is_visible()
+    expect(page.get_by_role("heading", name="Your data was deleted")).to_be_visible()
     assert not Subscriber.objects.exists() and not Subscription.objects.exists()
     assert violations == []
     assert hosts == {urlsplit(live_server.url).netloc}

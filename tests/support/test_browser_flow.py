@@ -55,6 +55,8 @@ def test_reader_sees_a_clear_error_and_no_pledge_for_a_bad_amount(browser, wagta
     page.locator('input[name="amount"][value="other"]').check()
     page.fill("#id_other_amount", "1,999")
     page.locator("button.support__continue").click()
+    # The form posts to /ru/support/; the click returns before the answer is parsed.
+    page.wait_for_url(f"{site_server.url}/ru/support/")
     assert page.locator("#amount-error").count() == 1
     assert not Pledge.objects.exists()
     context.close()

@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from .browsing import follow_manage_link, watch
 from .rows import make_gift, make_pledge
@@ -28,20 +29,20 @@ def test_supporter_deletes_their_data_with_javascript_off(browser, live_server, 
     page.get_by_label("Your e-mail address").fill("reader@example.org")
     page.get_by_role("button", name="Send me a link").click()
     follow_manage_link(page, live_server.url, mailoutbox)
-    assert page.get_by_role("heading", name="Your support").is_visible()
+    expect(page.get_by_role("heading", name="Your support")).to_be_visible()
 
     page.get_by_role("link", name="Delete my data").click()
-    assert page.get_by_role("heading", name="What stays").is_visible()
-    assert page.get_by_text("$5.00 · Monthly").is_visible()  # canceled first
+    expect(page.get_by_role("heading", name="What stays")).to_be_visible()
+    expect(page.get_by_text("$5.00 · Monthly")).to_be_visible()  # canceled first
 
     # Pressing the button without ticking the box deletes nothing.
     page.get_by_role("button", name="Delete my data").click()
-    assert page.get_by_text("Tick the box to confirm. Nothing was deleted.").is_visible()
+    expect(page.get_by_text("Tick the box to confirm. Nothing was deleted.")).to_be_visible()
     assert Supporter.objects.with_email("reader@example.org").exists()
 
     page.get_by_label("I understand: delete my e-mail address").check()
     page.get_by_role("button", name="Delete my data").click()
-    assert page.get_by_role("heading", name="Your data was deleted").is_visible()
+    expect(page.get_by_role("heading", name="Your data was deleted")).to_be_visible()
 
     pledge.refresh_from_db()
     assert pledge.status == Pledge.Status.CANCELED

@@ -24,6 +24,9 @@ pytestmark = pytest.mark.django_db
 
 TIMEOUT = 1.5  # seconds one call may take in all
 TRICKLE_SECONDS = 15  # how long the server keeps trickling: far beyond the timeout
+# What a loaded machine (CI runs two suites at once on two cores) may add to a bounded
+# call; an unbounded one takes TRICKLE_SECONDS or more, so the bounds still tell them apart.
+SLACK = 5
 HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
 
 
@@ -117,7 +120,7 @@ def test_a_trickling_api_gets_the_reader_the_slow_page_within_the_timeout(
     assert response["Retry-After"] == "60"
     assert "The payment service is slow to answer right now. Nothing was charged" in html
     assert "€25.00" in html  # the choices are kept for the retry
-    assert took < TIMEOUT + 1.5, f"the reader waited {took:.1f} s"
+    assert took < TIMEOUT + SLACK, f"the reader waited {took:.1f} s"
     assert Contribution.objects.get().status == "pending"
     assert trickling_stripe.requests == 1  # no time was left for the SDK's retry
 
@@ -135,7 +138,7 @@ def test_the_calls_of_one_web_request_share_one_budget(trickling_stripe, setting
             get_provider("stripe").change_recurring(pledge, amount_minor=900)
     finally:
         request_finished.send(sender=None)
-    assert time.monotonic() - began < 1.0 + 1.5
+    assert time.monotonic() - began < 1.0 + SLACK
 
 
 def test_outside_a_web_request_each_call_has_its_own_timeout(trickling_stripe, make_pledge):
@@ -143,7 +146,7 @@ def test_outside_a_web_request_each_call_has_its_own_timeout(trickling_stripe, m
     began = time.monotonic()
     with pytest.raises(ProviderTimeout):
         get_provider("stripe").cancel_recurring(pledge)
-    assert TIMEOUT - 0.1 < time.monotonic() - began < TIMEOUT + 1.5
+    assert TIMEOUT - 0.1 < time.monotonic() - began < TIMEOUT + SLACK
 
 
 def test_check_deploy_refuses_a_provider_budget_that_gunicorn_would_cut_short(
@@ -217,9 +220,12 @@ def test_a_donor_beyond_the_process_provider_slots_gets_the_slow_answer_at_once(
     took = time.monotonic() - began
     first.join(10)
 
+    # Refused after the slot wait, or hanging until the timeout: 3 s lies between them,
+    # with room for a loaded machine.
+    assert deadline_http.SLOT_WAIT + 1 < 3 < settings.SAMIZDAT_PROVIDER_TIMEOUT - 1
     if limit:
-        assert took < deadline_http.SLOT_WAIT + 1, f"the second donor waited {took:.1f} s"
+        assert took < 3, f"the second donor waited {took:.1f} s"
         assert trickling_stripe.requests == 1
     else:
-        assert took > deadline_http.SLOT_WAIT + 1
+        assert took > 3
         assert trickling_stripe.requests >= 2

@@ -65,6 +65,8 @@ def test_reader_turns_on_the_switch_and_sees_crypto_first_with_its_note(
     page.get_by_role("link", name="Once").click()
     page.wait_for_url("**frequency=once**")
     page.get_by_role("button", name="Continue").click()
+    # The form posts to /support/ itself; the click returns before the answer is parsed.
+    page.wait_for_url(f"{site_server.url}/support/")
     methods = page.locator("button.support__method")
     assert methods.all_inner_texts() == ["Crypto (test)", "Card (demo)"]
     note = page.locator("#note-btcpay")

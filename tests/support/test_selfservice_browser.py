@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from .browsing import follow_manage_link, watch
 from .rows import make_pledge
@@ -24,20 +25,20 @@ def test_supporter_manages_and_cancels_with_javascript_off(browser, live_server,
     page.goto(f"{live_server.url}/support/manage/")
     page.get_by_label("Your e-mail address").fill("reader@example.org")
     page.get_by_role("button", name="Send me a link").click()
-    assert page.get_by_role("heading", name="Check your inbox").is_visible()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
 
     path = follow_manage_link(page, live_server.url, mailoutbox)
-    assert page.get_by_role("heading", name="Your support").is_visible()
-    assert page.get_by_text("$5.00 · Monthly").is_visible()
+    expect(page.get_by_role("heading", name="Your support")).to_be_visible()
+    expect(page.get_by_text("$5.00 · Monthly")).to_be_visible()
 
     page.get_by_label("Amount (USD)").fill("8")
     page.get_by_role("button", name="Change").click()
-    assert page.get_by_text("$8.00 · Monthly").is_visible()
+    expect(page.get_by_text("$8.00 · Monthly")).to_be_visible()
 
     page.get_by_role("link", name="Cancel this contribution").click()
     page.get_by_label("Why are you canceling? (optional)").fill("Too many subscriptions")
     page.get_by_role("button", name="Cancel my contribution").click()
-    assert page.get_by_text("Your contribution is canceled").is_visible()
+    expect(page.get_by_text("Your contribution is canceled")).to_be_visible()
 
     pledge.refresh_from_db()
     assert (pledge.status, pledge.amount_minor) == (Pledge.Status.CANCELED, 800)
