@@ -57,6 +57,8 @@ class _Plan:
                 params.append(what)
             elif kind == "value":
                 params.append(values[what])
+            elif kind == "int":  # the backend's integer wrapper (psycopg's Int4, ...)
+                params.append(what[1](values[what[0]]))
             elif kind == "hex":
                 params.append(uuid.UUID(str(values[what])).hex)
             else:  # "like": a __startswith prefix
@@ -74,6 +76,10 @@ class _Plan:
         return list(queryset)
 
 
+def _wrapped_int(param):
+    return isinstance(param, int) and type(param) not in (int, bool)
+
+
 def _slot(param, marks):
     for n, mark in enumerate(marks):
         if isinstance(mark, uuid.UUID):
@@ -84,6 +90,10 @@ def _slot(param, marks):
         elif isinstance(mark, int):
             if type(param) is int and param == mark:
                 return ("value", n)
+            if _wrapped_int(param) and param == mark:
+                # PostgreSQL's backend (psycopg 3) sends an integer field's value as
+                # Int4/Int8/...: the new value goes in the same wrapper.
+                return ("int", (n, type(param)))
         elif isinstance(param, str) and mark in param:
             if param == mark:
                 return ("value", n)
@@ -92,7 +102,8 @@ def _slot(param, marks):
             return None
     if isinstance(param, str) and "\x02samizdat-value-" in param:
         return None
-    if type(param) is int and INT_MARKER <= param < INT_MARKER + len(marks):
+    if (type(param) is int or _wrapped_int(param)) and (
+            INT_MARKER <= param < INT_MARKER + len(marks)):
         return None
     if isinstance(param, uuid.UUID | str) and str(param).replace("-", "").startswith(
             UUID_MARKER.hex[:16]):
@@ -113,7 +124,8 @@ def _plan(queryset, marks):
     if not sql or any(str(mark) in sql for mark in marks):
         return _NO_PLAN
     slots = [_slot(param, marks) for param in params]
-    used = {what for kind, what in slots if kind != "const"} if all(slots) else None
+    used = ({what[0] if kind == "int" else what for kind, what in slots if kind != "const"}
+            if all(slots) else None)
     if used != set(range(len(marks))):
         return _NO_PLAN
     return _Plan(queryset, compiler, sql, slots)
