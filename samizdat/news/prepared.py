@@ -49,6 +49,7 @@ class _Plan:
         self.compiler = compiler
         self.sql = sql
         self.slots = slots
+        self.converters = {}  # the column converters, per list of columns
 
     def params(self, values, connection):
         params = []
@@ -65,6 +66,20 @@ class _Plan:
                 params.append(connection.ops.prep_for_like_query(values[what]) + "%")
         return params
 
+    def _columns(self, compiler, expressions):
+        """(converters, composite?) of these columns on this connection, the
+        compiler's answers worked out once: they depend only on the columns (always
+        the compiled query's own) and the connection (a thread's own; both are kept
+        with the answer, so their ids stay theirs)."""
+        key = (id(compiler.connection), *map(id, expressions))
+        found = self.converters.get(key)
+        if found is None:
+            found = self.converters[key] = (
+                compiler.connection, list(expressions),
+                type(compiler).get_converters(compiler, expressions),
+                type(compiler).has_composite_fields(compiler, expressions))
+        return found
+
     def run(self, values):
         queryset = self.queryset._chain()
         connection = connections[queryset.db]
@@ -72,6 +87,8 @@ class _Plan:
         replay.connection = connection
         sql, params = self.sql, self.params(values, connection)
         replay.as_sql = lambda *args, **kwargs: (sql, params)
+        replay.get_converters = lambda columns: self._columns(replay, columns)[2]
+        replay.has_composite_fields = lambda columns: self._columns(replay, columns)[3]
         queryset.query.get_compiler = lambda *args, **kwargs: replay
         return list(queryset)
 
