@@ -49,6 +49,7 @@ class _Plan:
         self.compiler = compiler
         self.sql = sql
         self.slots = slots
+        self.converters = {}  # the column converters, per list of columns
 
     def params(self, values, connection):
         params = []
@@ -57,11 +58,27 @@ class _Plan:
                 params.append(what)
             elif kind == "value":
                 params.append(values[what])
+            elif kind == "int":  # the backend's integer wrapper (psycopg's Int4, ...)
+                params.append(what[1](values[what[0]]))
             elif kind == "hex":
                 params.append(uuid.UUID(str(values[what])).hex)
             else:  # "like": a __startswith prefix
                 params.append(connection.ops.prep_for_like_query(values[what]) + "%")
         return params
+
+    def _columns(self, compiler, expressions):
+        """(converters, composite?) of these columns on this connection, the
+        compiler's answers worked out once: they depend only on the columns (always
+        the compiled query's own) and the connection (a thread's own; both are kept
+        with the answer, so their ids stay theirs)."""
+        key = (id(compiler.connection), *map(id, expressions))
+        found = self.converters.get(key)
+        if found is None:
+            found = self.converters[key] = (
+                compiler.connection, list(expressions),
+                type(compiler).get_converters(compiler, expressions),
+                type(compiler).has_composite_fields(compiler, expressions))
+        return found
 
     def run(self, values):
         queryset = self.queryset._chain()
@@ -70,8 +87,14 @@ class _Plan:
         replay.connection = connection
         sql, params = self.sql, self.params(values, connection)
         replay.as_sql = lambda *args, **kwargs: (sql, params)
+        replay.get_converters = lambda columns: self._columns(replay, columns)[2]
+        replay.has_composite_fields = lambda columns: self._columns(replay, columns)[3]
         queryset.query.get_compiler = lambda *args, **kwargs: replay
         return list(queryset)
+
+
+def _wrapped_int(param):
+    return isinstance(param, int) and type(param) not in (int, bool)
 
 
 def _slot(param, marks):
@@ -84,6 +107,10 @@ def _slot(param, marks):
         elif isinstance(mark, int):
             if type(param) is int and param == mark:
                 return ("value", n)
+            if _wrapped_int(param) and param == mark:
+                # PostgreSQL's backend (psycopg 3) sends an integer field's value as
+                # Int4/Int8/...: the new value goes in the same wrapper.
+                return ("int", (n, type(param)))
         elif isinstance(param, str) and mark in param:
             if param == mark:
                 return ("value", n)
@@ -92,7 +119,8 @@ def _slot(param, marks):
             return None
     if isinstance(param, str) and "\x02samizdat-value-" in param:
         return None
-    if type(param) is int and INT_MARKER <= param < INT_MARKER + len(marks):
+    if (type(param) is int or _wrapped_int(param)) and (
+            INT_MARKER <= param < INT_MARKER + len(marks)):
         return None
     if isinstance(param, uuid.UUID | str) and str(param).replace("-", "").startswith(
             UUID_MARKER.hex[:16]):
@@ -113,7 +141,8 @@ def _plan(queryset, marks):
     if not sql or any(str(mark) in sql for mark in marks):
         return _NO_PLAN
     slots = [_slot(param, marks) for param in params]
-    used = {what for kind, what in slots if kind != "const"} if all(slots) else None
+    used = ({what[0] if kind == "int" else what for kind, what in slots if kind != "const"}
+            if all(slots) else None)
     if used != set(range(len(marks))):
         return _NO_PLAN
     return _Plan(queryset, compiler, sql, slots)

@@ -61,6 +61,27 @@ def test_read_more_ids_from_prepared_sql_equal_the_orms(demo_site):
     assert orm[0][:2] == [articles[1].pk, articles[10].pk]  # picks, draft and private out
 
 
+def test_every_query_of_an_article_render_is_prepared(client, demo_site, monkeypatch):
+    """On this backend (PostgreSQL's psycopg wraps integer columns' values) no reader
+    query of the article page falls back to building its SQL again on every render."""
+    from samizdat.news import prepared
+
+    fell_back = []
+    plan = prepared._plan
+
+    def watched(queryset, marks):
+        found = plan(queryset, marks)
+        if found is prepared._NO_PLAN:
+            fell_back.append(str(queryset.query))
+        return found
+
+    monkeypatch.setattr(prepared, "_plan", watched)
+    first = client.get(ARTICLE).content
+    assert client.get(ARTICLE).content == first
+    assert 'id="read-more-title"' in first.decode()
+    assert fell_back == []
+
+
 def test_a_new_headline_shows_in_read_more_at_once(client, demo_site):
     before = read_more(client.get(ARTICLE).content.decode())
     slug = before.split('class="card__title"><a href="', 1)[1].split('"', 1)[0].split("/")[-2]
