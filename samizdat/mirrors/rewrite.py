@@ -31,6 +31,13 @@ ATTR = re.compile(
 )
 CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""")
 URL_ATTRS = {b"href", b"src", b"action", b"poster", b"data", b"formaction"}
+# A tag whose lowered attribute text holds none of these, and whose name is not one
+# that `PageRewriter.tag` looks at, comes out as it went in (less the space before
+# its ">"): the regular expression alone says so, without splitting its attributes.
+# The words are substrings of every attribute the rewriter changes (srcset,
+# imagesrcset, formaction and data-* included); one in a value only means the slow path.
+CHANGING = re.compile(rb"href|src|action|poster|data|nonce|style", re.IGNORECASE)
+NAMES_LOOKED_AT = frozenset({b"input", b"link", b"meta", b"form"})
 ANCHOR = re.compile(rb"<a\b[^>]*>(.*?)</a\s*>", re.IGNORECASE | re.DOTALL)
 FORM = re.compile(rb"<form\b([^>]*)>.*?</form\s*>", re.IGNORECASE | re.DOTALL)
 LIST_ITEM_LINK = re.compile(
@@ -155,7 +162,10 @@ class PageRewriter:
 
     # -- tags ----------------------------------------------------------------
     def tag(self, match):
-        name = match.group(1).lower()
+        raw_name, raw_attrs, slash = match.groups()
+        name = raw_name.lower()
+        if name not in NAMES_LOOKED_AT and not CHANGING.search(raw_attrs):
+            return b"<" + raw_name + raw_attrs + slash + b">"
         attrs = _attrs(match.group(2))
         values = {a[1].lower(): _value(a[3]) for a in attrs}
         if name == b"input" and values.get(b"name") == "csrfmiddlewaretoken":
