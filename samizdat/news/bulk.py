@@ -27,6 +27,7 @@ class _Store:
     def __init__(self):
         self.loaded = False
         self.by_key = None
+        self.memos = {}
 
     def translations(self, article):
         """{language code: live page} for the article and its translations, as
@@ -45,6 +46,14 @@ class _Store:
             page._state.fields_cache["locale"] = locale
             found[locale.language_code] = page
         return found
+
+    def memo(self, table, key, build):
+        """build() once for key while the store is active (the export renders a
+        snapshot: nothing is published meanwhile)."""
+        found = self.memos.setdefault(table, {})
+        if key not in found:
+            found[key] = build()
+        return found[key]
 
     def warm(self):
         """Fetch now (before the export forks its workers, which then share it)."""
