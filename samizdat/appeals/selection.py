@@ -147,6 +147,24 @@ def variant_copies(appeal, language, values):
     return copies
 
 
+def _variant_copies(appeal, language, values, forced):
+    """variant_copies; in the static export, once per appeal for all its pages (they
+    share the language, the outlet, the month and the funding figures, and no appeal
+    changes meanwhile)."""
+    from samizdat.news import bulk
+
+    store = bulk.active()
+    if store is None or forced or appeal.pk is None:
+        return variant_copies(appeal, language, values)
+    key = (appeal.pk, language, tuple(sorted(values.items())))
+    try:
+        hash(key)
+    except TypeError:
+        return variant_copies(appeal, language, values)
+    return list(store.memo("appeal-copies", key,
+                           lambda: variant_copies(appeal, language, values)))
+
+
 def parse_preview(value):
     """"12:B" → (12, "B"); anything else → None."""
     appeal_id, _sep, key = (value or "").partition(":")
@@ -209,7 +227,7 @@ def appeals_for_page(request, page):
         reasons = page_reasons(appeal, language, kind, article, section, tag_ids, now)
         if not settings_obj.appeals_enabled:
             reasons.insert(0, _("the kill switch is off"))
-        copies = variant_copies(appeal, language, values)
+        copies = _variant_copies(appeal, language, values, forced)
         if not copies:
             reasons.append(_("it has no copy in this language"))
         if forced and copies:

@@ -10,7 +10,6 @@ A look-up copies only the renditions it asks for (by filter spec and focal point
 key), not every rendition of the image: an image has dozens.
 """
 
-import copy
 from collections import defaultdict
 
 from django.apps import apps
@@ -18,15 +17,11 @@ from django.apps import apps
 from samizdat.core.bulk import Stores
 
 
-def _own(rendition, image):
-    """A copy of a shared rendition whose image is this request's."""
-    own = copy.copy(rendition)
-    own._state = copy.copy(rendition._state)
-    own._state.fields_cache = {"image": image}
-    return own
-
-
 class _Store:
+    """Each rendition as a tuple of its field values (a model instance per rendition,
+    held for the whole export, weighs several times more); a look-up makes the model
+    instance, as the query would, with this request's image."""
+
     def __init__(self):
         self.by_image = None
 
@@ -34,31 +29,44 @@ class _Store:
         if self.by_image is None:
             # By name: models imports this module (no import circle).
             CustomRendition = apps.get_model("images", "CustomRendition")  # noqa: N806
+            self.model = CustomRendition
+            self.fields = [f.attname for f in CustomRendition._meta.concrete_fields]
+            at = self.fields.index
+            self._image_at, self._spec_at, self._focal_at = (
+                at("image_id"), at("filter_spec"), at("focal_point_key"))
+            renditions = CustomRendition.objects.order_by("pk")
+            self.db = renditions.db
             self.by_image = defaultdict(dict)
-            for rendition in CustomRendition.objects.order_by("pk").iterator(chunk_size=2000):
-                self._put(rendition)
+            for row in renditions.values_list(*self.fields).iterator(chunk_size=2000):
+                self._put(row)
         return self.by_image
 
     def warm(self):
         """Fetch now (before the export forks its workers, which then share it)."""
         self._index()
 
-    def _put(self, rendition):
+    def _put(self, row):
         # The first by primary key wins, as in Wagtail's scan of a prefetched list.
-        key = (rendition.filter_spec, rendition.focal_point_key)
-        self.by_image[rendition.image_id].setdefault(key, rendition)
+        key = (row[self._spec_at], row[self._focal_at])
+        self.by_image[row[self._image_at]].setdefault(key, row)
+
+    def _own(self, row, image):
+        """A rendition of its own for this request, its image this request's."""
+        rendition = self.model.from_db(self.db, self.fields, row)
+        rendition._state.fields_cache = {"image": image}
+        return rendition
 
     def renditions_of(self, image):
-        return [_own(r, image) for r in self._index().get(image.pk, {}).values()]
+        return [self._own(r, image) for r in self._index().get(image.pk, {}).values()]
 
     def find(self, image, spec, focal_point_key):
         """The rendition of `image` for this spec and focal point, or None."""
-        rendition = self._index().get(image.pk, {}).get((spec, focal_point_key))
-        return None if rendition is None else _own(rendition, image)
+        row = self._index().get(image.pk, {}).get((spec, focal_point_key))
+        return None if row is None else self._own(row, image)
 
     def add(self, rendition):
         if self.by_image is not None:
-            self._put(rendition)
+            self._put(tuple(getattr(rendition, name) for name in self.fields))
 
 
 _stores = Stores(_Store)

@@ -31,6 +31,15 @@ ATTR = re.compile(
 )
 CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""")
 URL_ATTRS = {b"href", b"src", b"action", b"poster", b"data", b"formaction"}
+# A tag whose lowered attribute text holds none of these, and whose name is not one
+# that `PageRewriter.tag` looks at, comes out as it went in (less the space before
+# its ">"): the regular expression alone says so, without splitting its attributes.
+# The words are substrings of every attribute the rewriter changes (srcset,
+# imagesrcset, formaction and data-* included); one in a value only means the slow path.
+CHANGING = re.compile(rb"href|src|action|poster|data|nonce|style", re.IGNORECASE)
+NAMES_LOOKED_AT = frozenset({b"input", b"link", b"meta", b"form"})
+# The attributes whose value `PageRewriter.tag` reads (and data-*).
+READ_ATTRS = URL_ATTRS | {b"srcset", b"imagesrcset", b"style"}
 ANCHOR = re.compile(rb"<a\b[^>]*>(.*?)</a\s*>", re.IGNORECASE | re.DOTALL)
 FORM = re.compile(rb"<form\b([^>]*)>.*?</form\s*>", re.IGNORECASE | re.DOTALL)
 LIST_ITEM_LINK = re.compile(
@@ -118,10 +127,21 @@ class PageRewriter:
         self.style_hashes = set()
         self.style_attr_hashes = set()
         self.language = None
+        self._hrefs = {}
+        self._dropped = {}
 
     # -- links ---------------------------------------------------------------
     def href(self, url, *, crawl=True):
-        """The portable form of `url`, or None to drop it."""
+        """The portable form of `url`, or None to drop it (once per URL and page: a page
+        links to its sections, tags and authors many times over)."""
+        key = (url, crawl)
+        try:
+            return self._hrefs[key]
+        except KeyError:
+            new = self._hrefs[key] = self._href(url, crawl)
+            return new
+
+    def _href(self, url, crawl):
         target = self.classify(url, self.page_path)
         if target.kind in ("external", "keep"):
             return url
@@ -155,9 +175,13 @@ class PageRewriter:
 
     # -- tags ----------------------------------------------------------------
     def tag(self, match):
-        name = match.group(1).lower()
-        attrs = _attrs(match.group(2))
-        values = {a[1].lower(): _value(a[3]) for a in attrs}
+        raw_name, raw_attrs, slash = match.groups()
+        name = raw_name.lower()
+        if name not in NAMES_LOOKED_AT and not CHANGING.search(raw_attrs):
+            return b"<" + raw_name + raw_attrs + slash + b">"
+        attrs = _attrs(raw_attrs)
+        # Only the tags named here read their attributes as a whole.
+        values = {a[1].lower(): _value(a[3]) for a in attrs} if name in NAMES_LOOKED_AT else {}
         if name == b"input" and values.get(b"name") == "csrfmiddlewaretoken":
             return b""
         rel = (values.get(b"rel") or "").lower().split()
@@ -170,12 +194,17 @@ class PageRewriter:
             "onion-location",
         ):
             return b""
-        out = [b"<", match.group(1)]
+        out = [b"<", raw_name]
         for space, key, equals, quoted in attrs:
             lower = key.lower()
-            value = _value(quoted)
             if lower == b"nonce":
                 continue
+            if lower not in READ_ATTRS and not lower.startswith(b"data-"):
+                out += [space, key]  # an attribute kept as it is
+                if equals is not None:
+                    out += [equals, quoted]
+                continue
+            value = _value(quoted)
             if value is not None and (
                 lower in URL_ATTRS or (lower.startswith(b"data-") and value.startswith("/")
                                         and not value.startswith("//") and " " not in value)
@@ -208,7 +237,7 @@ class PageRewriter:
                 out += [equals, quoted]
         if name == b"form" and self._posts(values) and b"action" not in values:
             out += [b" action=", _quote_attr(self.form_action(self.page_path))]
-        out += [match.group(3), b">"]
+        out += [slash, b">"]
         return b"".join(out)
 
     @staticmethod
@@ -273,6 +302,13 @@ class PageRewriter:
         return ANCHOR.sub(drop_anchor, body)
 
     def _anchor_dropped(self, anchor):
+        try:
+            return self._dropped[anchor]
+        except KeyError:
+            dropped = self._dropped[anchor] = self._anchor_dropped_now(anchor)
+            return dropped
+
+    def _anchor_dropped_now(self, anchor):
         opening = TAG.match(anchor)
         if not opening:
             return False

@@ -27,6 +27,7 @@ class _Store:
     def __init__(self):
         self.loaded = False
         self.by_key = None
+        self.memos = {}
 
     def translations(self, article):
         """{language code: live page} for the article and its translations, as
@@ -45,6 +46,14 @@ class _Store:
             page._state.fields_cache["locale"] = locale
             found[locale.language_code] = page
         return found
+
+    def memo(self, table, key, build):
+        """build() once for key while the store is active (the export renders a
+        snapshot: nothing is published meanwhile)."""
+        found = self.memos.setdefault(table, {})
+        if key not in found:
+            found[key] = build()
+        return found[key]
 
     def warm(self):
         """Fetch now (before the export forks its workers, which then share it)."""
@@ -84,6 +93,8 @@ class _Store:
             # Newest first, then the higher pk: the live query's order.
             if not self.undated:
                 articles.sort(key=lambda row: (row[0], row[1]), reverse=True)
+        self.live_by_locale = {locale_id: frozenset(row[1] for row in articles)
+                               for locale_id, articles in self.by_locale.items()}
         self.tags = defaultdict(set)
         for page_id, tag_id in ArticleTag.objects.values_list("content_object_id", "tag_id"):
             self.tags[page_id].add(tag_id)
@@ -102,11 +113,13 @@ class _Store:
             self.load()
         if self.undated:
             return None
-        candidates = [row for row in self.by_locale.get(article.locale_id, ())
-                      if row[1] != article.pk]
-        live = {row[1] for row in candidates}
-        wanted_picks = [pk for pk in self.picks.get(article.pk, ()) if pk]
-        ids = list(dict.fromkeys(pk for pk in wanted_picks if pk in live))[:limit]
+        # The article's language, itself left out as each loop goes (not by copying a
+        # list of every article for each one: that is quadratic in the archive).
+        own = article.pk
+        candidates = self.by_locale.get(article.locale_id, ())
+        live = self.live_by_locale.get(article.locale_id, frozenset())
+        wanted_picks = [pk for pk in self.picks.get(own, ()) if pk]
+        ids = list(dict.fromkeys(pk for pk in wanted_picks if pk in live and pk != own))[:limit]
 
         wanted = limit - len(ids)
         tag_ids = {tag.pk for tag in article.tags.all() if tag.pk}
@@ -116,9 +129,9 @@ class _Store:
             for _when, pk, path, depth in candidates:
                 if len(ids) - (limit - wanted) >= wanted:
                     break
-                if pk in taken:
+                if pk in taken or pk == own:
                     continue
-                if (tag_ids and self.tags.get(pk, set()) & tag_ids) or (
+                if (tag_ids and self.tags.get(pk, _NO_TAGS) & tag_ids) or (
                         parent is not None and depth == article.depth
                         and path.startswith(parent)):
                     ids.append(pk)
@@ -126,12 +139,13 @@ class _Store:
         for _when, pk, _path, _depth in candidates:
             if len(ids) >= min_related:
                 break
-            if pk not in taken:
+            if pk not in taken and pk != own:
                 ids.append(pk)
                 taken.add(pk)
         return ids
 
 
+_NO_TAGS = frozenset()
 _stores = Stores(_Store)
 active = _stores.active
 articles_fetched_once = _stores.fetched_once

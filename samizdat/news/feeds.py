@@ -22,6 +22,7 @@ from django.utils.html import escape
 from django.utils.translation import get_language
 from wagtail.images.models import SourceImageIOError
 
+from . import bulk
 from .seo import author_path, home_for, page_path
 
 FEED_ITEMS = 20
@@ -249,10 +250,20 @@ class ArticleFeed(Feed):
 
     def item_content(self, item, lead):
         source = item.feed_source
-        html = render_to_string(
-            "news/feeds/item_content.html", {"page": item, "lead": lead}, request=source.request
-        )
-        return absolutize_html(html.strip(), source.base)
+
+        def build():
+            html = render_to_string(
+                "news/feeds/item_content.html", {"page": item, "lead": lead},
+                request=source.request)
+            return absolutize_html(html.strip(), source.base)
+
+        # The static export renders each article's full text once, not once for each
+        # feed that lists it (the site's, its section's, tags', authors', RSS and Atom).
+        store = bulk.active()
+        if store is None or item.pk is None:
+            return build()
+        key = (item.pk, source.base, get_language(), lead.url if lead is not None else None)
+        return store.memo("feed-content", key, build)
 
 
 class ArticleAtomFeed(ArticleFeed):
