@@ -99,6 +99,7 @@ settings.NEWSLETTERS_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBacken
 settings.NEWSLETTERS_EMAIL_OPTIONS = {{"host": "127.0.0.1", "port": {port}, "timeout": 30}}
 settings.NEWSLETTERS_CLAIM_SECONDS = {claim_seconds}
 settings.NEWSLETTERS_BATCH_SIZE = {batch}
+settings.NEWSLETTERS_HANDOVER_CHUNK = {chunk}
 
 def peak_mb():
     for line in open("/proc/self/status"):
@@ -383,7 +384,7 @@ def bench_size(subscribers, postfix, options):
     record["start_peak_rss_mb"] = round(started["peak_mb"], 1)
     offset = postfix.log_size()
     code = WORKER.format(issue=issue, port=postfix.port, batch=options.batch,
-                         claim_seconds=options.claim_seconds)
+                         chunk=options.handover_chunk, claim_seconds=options.claim_seconds)
     kill_at = int(subscribers * options.kill_at) if options.kill_at else None
     first, killed = workers(env, code, options.workers, kill_at)
     runs = [first]
@@ -464,6 +465,7 @@ def compare(env, issue, subscribers, size, postfix, options):
         offset = postfix.log_size()
         load = os.getloadavg()[0]
         code = WORKER.format(issue=copy, port=postfix.port, batch=options.batch,
+                             chunk=options.handover_chunk,
                              claim_seconds=options.claim_seconds)
         lines, _killed = workers(env, code, options.workers, cwd=tree)
         postfix.wait_drained(offset, subscribers)
@@ -492,6 +494,9 @@ def main():
                         help="list size (repeat for several; default 10000 and 100000)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("POSTFIX_PORT", 9525)))
     parser.add_argument("--batch", type=int, default=200, help="NEWSLETTERS_BATCH_SIZE")
+    parser.add_argument("--handover-chunk", type=int, default=1,
+                        help="NEWSLETTERS_HANDOVER_CHUNK (deliveries marked handed over per "
+                             "write)")
     parser.add_argument("--workers", type=int, default=1,
                         help="sending workers at once (NEWSLETTERS_PARALLEL_SENDS)")
     parser.add_argument("--kill-at", type=float, default=0.5,
@@ -517,6 +522,7 @@ def main():
         for subscribers in options.subscribers or [10000, 100000]:
             record = bench_size(subscribers, postfix, options)
             record["workers"] = options.workers
+            record["handover_chunk"] = options.handover_chunk
             print(json.dumps(record, indent=2), flush=True)
             save("newsletter_send", record)
     finally:
