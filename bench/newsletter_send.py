@@ -458,15 +458,17 @@ def compare(env, issue, subscribers, size, postfix, options):
     reference = min(subscribers, options.reference_messages)
     references = [smtp_source(postfix, size, reference, 4)]
     for label in ["this", "compare"] * options.compare_rounds:
-        tree = ROOT if label == "this" else Path(options.compare).resolve()
+        tree = ROOT if label == "this" or options.compare == "." else Path(
+            options.compare).resolve()
+        chunk = (options.compare_chunk if label == "compare" and options.compare_chunk
+                 else options.handover_chunk)
         copy = last_json(run(manage + ["shell", "-c", COPY_ISSUE.format(issue=issue)],
                              env).stdout)["issue"]
         run(manage + ["shell", "-c", START.format(issue=copy)], env)
         offset = postfix.log_size()
         load = os.getloadavg()[0]
         code = WORKER.format(issue=copy, port=postfix.port, batch=options.batch,
-                             chunk=options.handover_chunk,
-                             claim_seconds=options.claim_seconds)
+                             chunk=chunk, claim_seconds=options.claim_seconds)
         lines, _killed = workers(env, code, options.workers, cwd=tree)
         postfix.wait_drained(offset, subscribers)
         postfix.wait_settled(offset)
@@ -476,7 +478,8 @@ def compare(env, issue, subscribers, size, postfix, options):
         references.append(smtp_source(postfix, size, reference, 4))
         around = (references[-2]["per_s"] + references[-1]["per_s"]) / 2
         per_s = subscribers / seconds
-        rounds.append({"code": label, "tree": str(tree), "load_average": round(load, 2),
+        rounds.append({"code": label, "tree": str(tree), "handover_chunk": chunk,
+                       "load_average": round(load, 2),
                        "per_s": round(per_s, 1),
                        # the workers' own CPU per message: steadier than the rate on a
                        # shared machine
@@ -513,6 +516,10 @@ def main():
                              "main send, send the issue again alternately with its code "
                              "and this one's, no kill, smtp-source between each")
     parser.add_argument("--compare-rounds", type=int, default=2)
+    parser.add_argument("--compare-chunk", type=int, default=0,
+                        help="the compared rounds' NEWSLETTERS_HANDOVER_CHUNK (default: "
+                             "--handover-chunk); with --compare . both rounds run this "
+                             "tree, so the two chunk sizes are compared")
     options = parser.parse_args()
     ensure_postfix()
     folder = Path(tempfile.mkdtemp(prefix="newsletter-bench-postfix-"))

@@ -477,7 +477,29 @@ def _message(content, newsletter, address, unsubscribe_url, headers, connection,
     return message
 
 
-def delivery_message_id(delivery_id, from_email):
+_TOKEN_SLOT = "samizdat-token-slot"
+
+
+def _unsubscribe_url(content, language, token):
+    """The unsubscribe page's address with `token`: the URL resolved once per batch and
+    language, the token put in (a token's characters are all ones a URL keeps as they
+    are, so this is what reverse() would give)."""
+    key = ("unsubscribe-url", language)
+    around = content._headers.get(key)
+    if around is None:
+        with translation.override(language):
+            url = _origin() + reverse("newsletters:unsubscribe", args=[_TOKEN_SLOT])
+        around = content._headers[key] = url.split(_TOKEN_SLOT)
+    if len(around) != 2 or not _URL_TOKEN.fullmatch(token):
+        with translation.override(language):
+            return _origin() + reverse("newsletters:unsubscribe", args=[token])
+    return around[0] + token + around[1]
+
+
+_URL_TOKEN = re.compile(r"[0-9A-Za-z_\-:]+")
+
+
+def delivery_message_id(delivery_id, from_email, cache=None):
     """The same Message-ID every time one delivery is sent, opaque (it names neither the
     reader nor the outlet): a message handed over by a worker that died is never sent
     again (sending.py), and should one ever be, it arrives as the same message, which
@@ -485,7 +507,11 @@ def delivery_message_id(delivery_id, from_email):
     an uncertain delivery by it."""
     local = "nl-" + salted_hmac("samizdat.newsletters.delivery-message-id",
                                 str(delivery_id)).hexdigest()[:32]
-    domain = parseaddr(from_email)[1].rpartition("@")[2] or "localhost"
+    cache = {} if cache is None else cache
+    domain = cache.get(("message-id domain", from_email))
+    if domain is None:
+        domain = cache[("message-id domain", from_email)] = (
+            parseaddr(from_email)[1].rpartition("@")[2] or "localhost")
     return f"<{local}@{domain}>"
 
 
@@ -494,9 +520,8 @@ def message_for(content, subscription, connection=None, supporter=False, prepare
     """One reader's message: the shared content plus their own unsubscribe link (and,
     for a supporter, the thank-you instead of the issue's appeal). With `delivery_id`,
     its Message-ID is that delivery's own, the same on a resend."""
-    with translation.override(subscription.newsletter.language):
-        url = _origin() + reverse("newsletters:unsubscribe",
-                                  args=[unsubscribe_token(subscription)])
+    url = _unsubscribe_url(content, subscription.newsletter.language,
+                           unsubscribe_token(subscription))
     unsubscribe = [f"<{url}>"]
     mailto = getattr(settings, "NEWSLETTERS_UNSUBSCRIBE_MAILTO", "")
     if mailto:
@@ -504,7 +529,8 @@ def message_for(content, subscription, connection=None, supporter=False, prepare
     headers = {"List-Id": content.list_id, "List-Unsubscribe": ", ".join(unsubscribe),
                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     if delivery_id is not None:
-        headers["Message-ID"] = delivery_message_id(delivery_id, content.from_email)
+        headers["Message-ID"] = delivery_message_id(delivery_id, content.from_email,
+                                                    content._headers)
     return _message(content, subscription.newsletter, subscription.subscriber.email, url,
                     headers, connection, supporter, prepared=prepared)
 
