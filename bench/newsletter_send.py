@@ -99,6 +99,7 @@ settings.NEWSLETTERS_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBacken
 settings.NEWSLETTERS_EMAIL_OPTIONS = {{"host": "127.0.0.1", "port": {port}, "timeout": 30}}
 settings.NEWSLETTERS_CLAIM_SECONDS = {claim_seconds}
 settings.NEWSLETTERS_BATCH_SIZE = {batch}
+settings.NEWSLETTERS_HANDOVER_CHUNK = {chunk}
 
 def peak_mb():
     for line in open("/proc/self/status"):
@@ -383,7 +384,7 @@ def bench_size(subscribers, postfix, options):
     record["start_peak_rss_mb"] = round(started["peak_mb"], 1)
     offset = postfix.log_size()
     code = WORKER.format(issue=issue, port=postfix.port, batch=options.batch,
-                         claim_seconds=options.claim_seconds)
+                         chunk=options.handover_chunk, claim_seconds=options.claim_seconds)
     kill_at = int(subscribers * options.kill_at) if options.kill_at else None
     first, killed = workers(env, code, options.workers, kill_at)
     runs = [first]
@@ -457,14 +458,17 @@ def compare(env, issue, subscribers, size, postfix, options):
     reference = min(subscribers, options.reference_messages)
     references = [smtp_source(postfix, size, reference, 4)]
     for label in ["this", "compare"] * options.compare_rounds:
-        tree = ROOT if label == "this" else Path(options.compare).resolve()
+        tree = ROOT if label == "this" or options.compare == "." else Path(
+            options.compare).resolve()
+        chunk = (options.compare_chunk if label == "compare" and options.compare_chunk
+                 else options.handover_chunk)
         copy = last_json(run(manage + ["shell", "-c", COPY_ISSUE.format(issue=issue)],
                              env).stdout)["issue"]
         run(manage + ["shell", "-c", START.format(issue=copy)], env)
         offset = postfix.log_size()
         load = os.getloadavg()[0]
         code = WORKER.format(issue=copy, port=postfix.port, batch=options.batch,
-                             claim_seconds=options.claim_seconds)
+                             chunk=chunk, claim_seconds=options.claim_seconds)
         lines, _killed = workers(env, code, options.workers, cwd=tree)
         postfix.wait_drained(offset, subscribers)
         postfix.wait_settled(offset)
@@ -474,7 +478,8 @@ def compare(env, issue, subscribers, size, postfix, options):
         references.append(smtp_source(postfix, size, reference, 4))
         around = (references[-2]["per_s"] + references[-1]["per_s"]) / 2
         per_s = subscribers / seconds
-        rounds.append({"code": label, "tree": str(tree), "load_average": round(load, 2),
+        rounds.append({"code": label, "tree": str(tree), "handover_chunk": chunk,
+                       "load_average": round(load, 2),
                        "per_s": round(per_s, 1),
                        # the workers' own CPU per message: steadier than the rate on a
                        # shared machine
@@ -492,6 +497,9 @@ def main():
                         help="list size (repeat for several; default 10000 and 100000)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("POSTFIX_PORT", 9525)))
     parser.add_argument("--batch", type=int, default=200, help="NEWSLETTERS_BATCH_SIZE")
+    parser.add_argument("--handover-chunk", type=int, default=1,
+                        help="NEWSLETTERS_HANDOVER_CHUNK (deliveries marked handed over per "
+                             "write)")
     parser.add_argument("--workers", type=int, default=1,
                         help="sending workers at once (NEWSLETTERS_PARALLEL_SENDS)")
     parser.add_argument("--kill-at", type=float, default=0.5,
@@ -508,6 +516,10 @@ def main():
                              "main send, send the issue again alternately with its code "
                              "and this one's, no kill, smtp-source between each")
     parser.add_argument("--compare-rounds", type=int, default=2)
+    parser.add_argument("--compare-chunk", type=int, default=0,
+                        help="the compared rounds' NEWSLETTERS_HANDOVER_CHUNK (default: "
+                             "--handover-chunk); with --compare . both rounds run this "
+                             "tree, so the two chunk sizes are compared")
     options = parser.parse_args()
     ensure_postfix()
     folder = Path(tempfile.mkdtemp(prefix="newsletter-bench-postfix-"))
@@ -517,6 +529,7 @@ def main():
         for subscribers in options.subscribers or [10000, 100000]:
             record = bench_size(subscribers, postfix, options)
             record["workers"] = options.workers
+            record["handover_chunk"] = options.handover_chunk
             print(json.dumps(record, indent=2), flush=True)
             save("newsletter_send", record)
     finally:

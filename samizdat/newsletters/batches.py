@@ -17,7 +17,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db.models import Case, F, Q, Value, When
+from django.db import connections
+from django.db.models import Q
 from django.utils import timezone
 
 from samizdat.support.api import paying_supporter_indexes
@@ -153,19 +154,44 @@ class Ledger:
 
     def _write(self, handing):
         """One UPDATE (atomic on its own, so one commit): the sent marks of what the
-        server took and the hand-over marks of the next chunk."""
-        when = timezone.now()
-        if self.accepted and handing:
-            Delivery.objects.filter(pk__in=[*self.accepted, *handing]).update(
-                sent_at=Case(When(pk__in=self.accepted, then=Value(when)),
-                             default=F("sent_at")),
-                handed_at=Case(When(pk__in=handing, then=Value(when)),
-                               default=F("handed_at")))
-        elif self.accepted:
-            Delivery.objects.filter(pk__in=self.accepted).update(sent_at=when)
-        elif handing:
-            Delivery.objects.filter(pk__in=handing).update(handed_at=when)
-        self.accepted = []
+        server took and the hand-over marks of the next chunk. Its SQL is made once per
+        shape (how many of each), not by the ORM for every message."""
+        accepted, self.accepted = self.accepted, []
+        if not accepted and not handing:
+            return
+        connection = connections[Delivery.objects.db]
+        when = connection.ops.adapt_datetimefield_value(timezone.now())
+        sql = _ledger_sql(connection, len(accepted), len(handing))
+        params = ([*accepted, when, *handing, when, *accepted, *handing]
+                  if accepted and handing else [when, *accepted, *handing])
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+_LEDGER_SQL = {}
+
+
+def _ledger_sql(connection, accepted, handing):
+    key = (connection.alias, accepted, handing)
+    sql = _LEDGER_SQL.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        table, pk = quote(Delivery._meta.db_table), quote(Delivery._meta.pk.column)
+        sent, handed = quote("sent_at"), quote("handed_at")
+
+        def marks(count):
+            return ", ".join(["%s"] * count)
+
+        if accepted and handing:
+            sql = (f"UPDATE {table} SET {sent} = CASE WHEN {pk} IN ({marks(accepted)}) "
+                   f"THEN %s ELSE {sent} END, {handed} = CASE WHEN {pk} IN "
+                   f"({marks(handing)}) THEN %s ELSE {handed} END "
+                   f"WHERE {pk} IN ({marks(accepted + handing)})")
+        else:
+            sql = (f"UPDATE {table} SET {sent if accepted else handed} = %s "
+                   f"WHERE {pk} IN ({marks(accepted + handing)})")
+        sql = _LEDGER_SQL[key] = sql
+    return sql
 
 
 def send_batch(issue_id):

@@ -49,6 +49,13 @@ def envelope_address(address, encoding):
 NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
+def dot_stuffed(data):
+    """A flattened message (CRLF lines) as the DATA payload: leading dots doubled and the
+    final dot (what smtplib's data() sends)."""
+    data = smtplib._quote_periods(data)
+    return data + (b"." + CRLF if data.endswith(CRLF) else CRLF + b"." + CRLF)
+
+
 class BatchGenerator(BytesGenerator):
     """email's BytesGenerator, byte for byte, with two shortcuts for a batch of messages
     that share most headers: a header (name and value) folded once is not folded again
@@ -186,12 +193,16 @@ def _smtp(backend, items, before_data):
 
     def content(message):
         """The message as the DATA payload: CRLF lines, leading dots doubled, the final
-        dot (what smtplib's data() sends)."""
+        dot (what smtplib's data() sends). A newsletter message makes its own from its
+        batch's byte template (render.py) when it can."""
+        prepared = getattr(message, "smtp_data", None)
+        data = prepared(folded) if prepared is not None else None
+        if data is not None:
+            return data
         out = BytesIO()
         BatchGenerator(out, mangle_from_=False, cache=folded).flatten(
             message.message(), unixfrom=False, linesep="\r\n")
-        data = smtplib._quote_periods(out.getvalue())
-        return data + (b"." + CRLF if data.endswith(CRLF) else CRLF + b"." + CRLF)
+        return dot_stuffed(out.getvalue())
 
     in_flight = None
     try:

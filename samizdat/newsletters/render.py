@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass, field
 from email.mime.multipart import MIMEMultipart
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from io import BytesIO
 from urllib.parse import urlsplit
 
 import css_inline
@@ -42,6 +43,7 @@ from wagtail.rich_text import expand_db_html
 from samizdat.appeals.letter_copy import letter_copy
 
 from . import mirror_links
+from .handover import PLAIN_ADDRESS, BatchGenerator, dot_stuffed
 
 UNSUBSCRIBE_SALT = "samizdat.newsletters.unsubscribe"
 # Mail clients drop <style>: every rule goes into style attributes. Nothing remote
@@ -259,6 +261,14 @@ class _PreparedMessage(EmailMultiAlternatives):
                 msg[name] = value
         return msg
 
+    def smtp_data(self, folded):
+        """The message as the SMTP DATA payload (CRLF lines, leading dots doubled, the
+        final dot), byte for byte what flattening message() with handover's
+        BatchGenerator gives, from a byte template made once per batch: only the
+        reader's address, link, Message-ID and Date are put in. None when this message
+        is not one the template can make exactly (the caller then flattens it)."""
+        return _wire(self, folded)
+
     def _create_message(self, msg):
         text_part, html_part = self._parts
         multipart = _BatchMultipart(_subtype="alternative", encoding="utf-8",
@@ -278,6 +288,108 @@ class _PreparedMessage(EmailMultiAlternatives):
         if not any(boundary in str(part._payload) for part in parts):
             multipart.set_boundary(boundary)
         return multipart
+
+
+# What differs between readers (address, link, Message-ID, Date) is put into a batch's
+# template message as a stand-in of the same length made of letters and the address or
+# link's own punctuation: a header is then folded exactly where the reader's own would
+# be (email's compat32 folding looks only at lengths, spaces, commas and semicolons),
+# and each reader's value replaces its stand-in byte for byte.
+_PLAIN_VALUE = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no space
+_SPLITS = re.compile(r"[;,]")
+_BODY_LINE = 998  # over this, Django would have made the part quoted-printable
+
+
+def _slot(kind, length, before, after):
+    """A stand-in `length` long: a backquote, the kind's letter, then tildes, which
+    nothing in an issue has in a row (and no stand-in is used unless found whole
+    exactly as often as expected)."""
+    middle = length - len(before) - len(after)
+    if middle < 2:
+        return None
+    return before + "`" + kind + "~" * (middle - 2) + after
+
+
+class _WireTemplate:
+    """A batch's message flattened (and dot-stuffed) once with the stand-ins in, cut
+    at each of them."""
+
+    def __init__(self, data, slots):
+        found = re.compile("(" + "|".join(re.escape(slot) for slot in slots) + ")")
+        self.pieces = found.split(data.decode("ascii", "surrogateescape"))
+        counts = {slot: self.pieces.count(slot) for slot in slots}
+        # Each stand-in whole where it should be: the address, Message-ID and Date once,
+        # the link at least once (its header and both parts).
+        self.usable = all(counts[slot] == 1 for slot in slots[:1] + slots[2:]) and (
+            counts[slots[1]] >= 1)
+        self.pieces = [piece.encode("ascii", "surrogateescape") for piece in self.pieces]
+        lines = data.split(b"\r\n")
+        if any(len(line) - line.startswith(b"..") > _BODY_LINE for line in lines):
+            self.usable = False
+
+    def fill(self, values):
+        return b"".join([values.get(piece, piece) for piece in self.pieces])
+
+
+def _wire(message, folded):
+    """The DATA payload of `message` (a _PreparedMessage) from its batch's template for
+    messages of its shape and lengths, or None (the caller flattens it)."""
+    if len(message.to) != 1 or message.cc or message.bcc:
+        return None
+    to, url = message.to[0], message._url
+    message_id = message.extra_headers.get("Message-ID")
+    if message_id is None or any(name.lower() == "date" for name in message.extra_headers):
+        return None  # not a delivery (a trial): the generator's own
+    values = (to, url, message_id)
+    if not (PLAIN_ADDRESS.fullmatch(to) and all(
+            _PLAIN_VALUE.fullmatch(value) and not _SPLITS.search(value) for value in values)):
+        return None
+    if html.escape(url) != url or url.startswith("."):
+        return None
+    date = formatdate(localtime=settings.EMAIL_USE_LOCALTIME)
+    checked = message._checked
+    boundary = checked.get(("boundary",))
+    if not boundary or boundary in url:
+        return None
+    extra = tuple((name, None if name == "Message-ID" else value.replace(url, "\0"))
+                  for name, value in message.extra_headers.items())
+    key = ("wire", id(message._parts), message.subject, message.from_email,
+           tuple(message.reply_to), extra, len(to), len(url), len(message_id), len(date))
+    template = checked.get(key)
+    if template is None:
+        slots = (_slot("t", len(to), "", "@s"), _slot("l", len(url), "https://s/", ""),
+                 _slot("i", len(message_id), "<", "@s>"), _slot("d", len(date), "", ""))
+        template = checked[key] = _make_template(message, folded, slots, extra)
+    if template is None or not template.usable:
+        return None
+    return template.fill({template.pieces_slots[0]: to.encode("ascii"),
+                          template.pieces_slots[1]: url.encode("ascii"),
+                          template.pieces_slots[2]: message_id.encode("ascii"),
+                          template.pieces_slots[3]: date.encode("ascii")})
+
+
+def _make_template(message, folded, slots, extra):
+    if None in slots:
+        return None  # a value too short for a stand-in: rare enough to flatten
+    to_slot, url_slot, id_slot, date_slot = slots
+    twin = copy.copy(message)
+    twin.to, twin._url = [to_slot], url_slot
+    twin.extra_headers = {name: id_slot if value is None else value.replace("\0", url_slot)
+                          for name, value in extra}
+    mime = twin.message()
+    if mime.get_boundary() != message._checked.get(("boundary",)):
+        return None  # the batch's boundary was found in a part: flattened per reader
+    # A quoted-printable part (a line over 998 bytes) may fold the link anywhere.
+    if any(part["Content-Transfer-Encoding"] not in ("7bit", "8bit")
+           for part in message._parts):
+        return None
+    mime.replace_header("Date", date_slot)
+    out = BytesIO()
+    BatchGenerator(out, mangle_from_=False, cache=folded).flatten(
+        mime, unixfrom=False, linesep="\r\n")
+    template = _WireTemplate(dot_stuffed(out.getvalue()), slots)
+    template.pieces_slots = [slot.encode("ascii") for slot in slots]
+    return template
 
 
 def neutral_subject(newsletter):
@@ -365,7 +477,29 @@ def _message(content, newsletter, address, unsubscribe_url, headers, connection,
     return message
 
 
-def delivery_message_id(delivery_id, from_email):
+_TOKEN_SLOT = "samizdat-token-slot"
+
+
+def _unsubscribe_url(content, language, token):
+    """The unsubscribe page's address with `token`: the URL resolved once per batch and
+    language, the token put in (a token's characters are all ones a URL keeps as they
+    are, so this is what reverse() would give)."""
+    key = ("unsubscribe-url", language)
+    around = content._headers.get(key)
+    if around is None:
+        with translation.override(language):
+            url = _origin() + reverse("newsletters:unsubscribe", args=[_TOKEN_SLOT])
+        around = content._headers[key] = url.split(_TOKEN_SLOT)
+    if len(around) != 2 or not _URL_TOKEN.fullmatch(token):
+        with translation.override(language):
+            return _origin() + reverse("newsletters:unsubscribe", args=[token])
+    return around[0] + token + around[1]
+
+
+_URL_TOKEN = re.compile(r"[0-9A-Za-z_\-:]+")
+
+
+def delivery_message_id(delivery_id, from_email, cache=None):
     """The same Message-ID every time one delivery is sent, opaque (it names neither the
     reader nor the outlet): a message handed over by a worker that died is never sent
     again (sending.py), and should one ever be, it arrives as the same message, which
@@ -373,7 +507,11 @@ def delivery_message_id(delivery_id, from_email):
     an uncertain delivery by it."""
     local = "nl-" + salted_hmac("samizdat.newsletters.delivery-message-id",
                                 str(delivery_id)).hexdigest()[:32]
-    domain = parseaddr(from_email)[1].rpartition("@")[2] or "localhost"
+    cache = {} if cache is None else cache
+    domain = cache.get(("message-id domain", from_email))
+    if domain is None:
+        domain = cache[("message-id domain", from_email)] = (
+            parseaddr(from_email)[1].rpartition("@")[2] or "localhost")
     return f"<{local}@{domain}>"
 
 
@@ -382,9 +520,8 @@ def message_for(content, subscription, connection=None, supporter=False, prepare
     """One reader's message: the shared content plus their own unsubscribe link (and,
     for a supporter, the thank-you instead of the issue's appeal). With `delivery_id`,
     its Message-ID is that delivery's own, the same on a resend."""
-    with translation.override(subscription.newsletter.language):
-        url = _origin() + reverse("newsletters:unsubscribe",
-                                  args=[unsubscribe_token(subscription)])
+    url = _unsubscribe_url(content, subscription.newsletter.language,
+                           unsubscribe_token(subscription))
     unsubscribe = [f"<{url}>"]
     mailto = getattr(settings, "NEWSLETTERS_UNSUBSCRIBE_MAILTO", "")
     if mailto:
@@ -392,7 +529,8 @@ def message_for(content, subscription, connection=None, supporter=False, prepare
     headers = {"List-Id": content.list_id, "List-Unsubscribe": ", ".join(unsubscribe),
                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     if delivery_id is not None:
-        headers["Message-ID"] = delivery_message_id(delivery_id, content.from_email)
+        headers["Message-ID"] = delivery_message_id(delivery_id, content.from_email,
+                                                    content._headers)
     return _message(content, subscription.newsletter, subscription.subscriber.email, url,
                     headers, connection, supporter, prepared=prepared)
 
