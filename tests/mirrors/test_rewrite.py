@@ -85,3 +85,26 @@ def test_inline_scripts_lose_nonces_and_are_allowed_by_hash(monkeypatch):
     assert f"'sha256-{digest}'" in csp
     assert "form-action 'self' https://give.example.net" in csp
     assert html.index("Content-Security-Policy") < html.index("<script")
+
+
+ODD = b"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"></head><body>
+<div title="a > b" class=x data-n=1>kept</div>
+<p TITLE='quoted "twice"' id=p>kept too</p>
+<A HREF='/news/b/'>upper</A>
+<a title=x href=/news/b/>unquoted</a>
+<span data-src="/media/images/a.jpg">data</span>
+<section aria-label="Rubrics: /news/ and more" hidden>no link</section>
+</body></html>"""
+
+
+def test_tags_in_unusual_but_valid_forms_are_rewritten_or_kept_exactly(monkeypatch):
+    """Tags with nothing to change are copied as they matched; the ones with a link are
+    rewritten whatever their quoting or case."""
+    html, result = rewrite(monkeypatch, body=ODD)
+    assert '<div title="a > b" class=x data-n=1>kept</div>' in html
+    assert "<p TITLE='quoted \"twice\"' id=p>kept too</p>" in html
+    assert '<section aria-label="Rubrics: /news/ and more" hidden>no link</section>' in html
+    assert html.count("../b/index.html") == 2  # the upper-case and the unquoted link
+    assert "/news/b/" not in html.replace("../b/index.html", "")
+    assert "../../media/images/a.jpg" in html
+    assert "/news/b/" in result.links
