@@ -20,6 +20,22 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def stop_processes(procs):
+    """Stop (process, log file) pairs a test started: SIGTERM, then SIGKILL after 20 s."""
+    import signal
+    import subprocess
+
+    for proc, log in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+        log.close()
+
+
 ISOLATED_SETTINGS = {
     "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
     "TASKS": {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},

@@ -150,15 +150,9 @@ class Workers:
         return sorted(status for (status,) in rows)
 
     def stop_all(self):
-        for proc, log in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(10)
-            log.close()
+        from tests.conftest import stop_processes
+
+        stop_processes(self.procs)
 
 
 @pytest.fixture
