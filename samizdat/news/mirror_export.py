@@ -1,6 +1,7 @@
 """The news app's URLs beyond its pages, declared once.
 
-Section pages 2, 3, …, author and tag pages (with their numbered pages) and
+Section pages 2, 3, …, author and tag pages (with their numbered pages), the
+section and author feeds and
 search hang below the pages as Wagtail routes; no page tree lists them. The
 URL builders here are what the sitemaps, the cache purge and the static export
 (through `urls`, the `samizdat.core.site_urls` hook) all use, so a route or a
@@ -50,6 +51,21 @@ def search_path(home_path):
     return home_path + HomePage.get_resolver().reverse("search_page")
 
 
+def feed_paths(language, name, slug):
+    """The RSS and Atom paths of a section's or author's feed, in `language`: their
+    pages link to them (seo.feed_links), and an export that knows them before it
+    renders those pages writes the links right the first time."""
+    from django.urls import NoReverseMatch, reverse
+    from django.utils import translation
+
+    with translation.override(language):
+        try:
+            return [reverse(f"feeds:{name}_{kind}", kwargs={"slug": slug})
+                    for kind in ("rss", "atom")]
+        except NoReverseMatch:  # the feeds are not installed
+            return []
+
+
 def _path_of(page):
     parts = page.get_url_parts()
     return None if parts is None else parts[2]
@@ -78,12 +94,14 @@ class NewsUrls(SiteUrls):
         from .models import ArticleAuthor, ArticlePage, ArticleTag, HomePage, SectionPage
 
         paths = set()
-        for section in SectionPage.objects.live().public():
+        for section in SectionPage.objects.live().public().select_related("locale"):
             base = _path_of(section)
             if base is not None:
                 count = ArticlePage.objects.live().public().child_of(section).count()
                 paths.update(numbered_page_paths(base, count))
-        for home in HomePage.objects.live().public():
+                paths.update(feed_paths(section.locale.language_code, "section_feed",
+                                        section.slug))
+        for home in HomePage.objects.live().public().select_related("locale"):
             base = _path_of(home)
             if base is None:
                 continue
@@ -102,6 +120,9 @@ class NewsUrls(SiteUrls):
                     url = path_of(base, slug)
                     paths.add(url)
                     paths.update(numbered_page_paths(url, len(pages)))
+                    if path_of is author_path:
+                        paths.update(feed_paths(home.locale.language_code, "author_feed",
+                                                slug))
         return paths
 
     def server_only_urls(self):

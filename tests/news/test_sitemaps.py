@@ -289,6 +289,9 @@ def test_the_mirror_exports_every_list_page_the_sitemap_names_and_each_answers(
     exported = set(urls.export_urls())
     assert {"/archive/page/2/", "/authors/staff/", "/authors/staff/page/2/",
             "/tags/archive/", "/tags/archive/page/2/"} <= exported
+    # The feeds those pages link to, so the export renders them before the pages.
+    assert {"/feeds/sections/archive/rss/", "/feeds/sections/archive/atom/",
+            "/feeds/authors/staff/rss/", "/feeds/authors/staff/atom/"} <= exported
     assert "/archive/page/3/" not in exported
     listed = {loc.removeprefix(BASE) for loc in sitemap_entries(client)
               if "/page/" in loc or "/authors/" in loc or "/tags/" in loc}
