@@ -32,6 +32,8 @@ messages: install
 makemessages: install
 	cd samizdat && ../$(BIN)/python ../manage.py makemessages -l ru --ignore='*/migrations/*' --no-obsolete
 
+# The site's own address (feeds, sitemaps, language links, e-mails) follows PORT and HOST.
+demo: export SITE_URL ?= http://$(HOST):$(PORT)
 demo: messages
 	mkdir -p var
 	DEBUG=1 $(MANAGE) migrate --no-input
