@@ -14,7 +14,7 @@
 4. **Sizes** (SQLite, one fresh database each, `load_demo --articles N`, which writes
    the generated articles in bulk: 10,000 in about a minute and a half): queries and
    CPU per render at each size, and at the export sizes `export_site --jobs 2` URLs/s
-   and peak memory (largest sum of RSS over the export's process tree, sampled).
+   and peak memory (largest sums of RSS and of PSS over the export's process tree, sampled).
    With --sizes-postgres the query sizes again on PostgreSQL.
 
     .venv/bin/python bench/speed.py [--sizes 100,1000] [--export-sizes 1000] [--sizes-postgres]
@@ -281,40 +281,65 @@ def production(options, record):
 
 
 # --- archive sizes: queries, CPU, export --------------------------------------------------
-def tree_rss_mb(root_pid):
-    """Sum of RSS over ROOT_PID and all its descendants, from /proc."""
-    children, rss = {}, {}
+def tree_pids(root_pid):
+    """ROOT_PID and all its descendants, from /proc."""
+    children = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as handle:
                 stat = handle.read()
-            with open(f"/proc/{entry}/statm") as handle:
-                pages = int(handle.read().split()[1])
         except OSError:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry))
-        rss[int(entry)] = pages
-    total, stack = 0, [root_pid]
+    pids, stack = [], [root_pid]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        pids.append(pid)
         stack.extend(children.get(pid, []))
-    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return pids
 
 
-def run_measured(args, env):
-    """Run ARGS; (seconds, peak MB of the whole process tree, sampled every 0.2 s, output)."""
+def tree_memory_mb(root_pid):
+    """{"rss", "pss"} in MB summed over ROOT_PID and its descendants. RSS counts a page
+    shared by a forked worker and its parent once in each; PSS (proportional set size,
+    /proc/<pid>/smaps_rollup) splits it between them, so its sum is the memory the tree
+    really takes."""
+    rss = pss = 0
+    for pid in tree_pids(root_pid):
+        try:
+            with open(f"/proc/{pid}/statm") as handle:
+                rss += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            with open(f"/proc/{pid}/smaps_rollup") as handle:
+                for line in handle:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1]) * 1024
+                        break
+        except (OSError, ValueError):
+            continue
+    return {"rss": rss / 2**20, "pss": pss / 2**20}
+
+
+def tree_rss_mb(root_pid):
+    """Sum of RSS over ROOT_PID and all its descendants, from /proc."""
+    return tree_memory_mb(root_pid)["rss"]
+
+
+def run_measured_tree(args, env):
+    """Run ARGS; (seconds, {"rss", "pss"}: the peak of each summed over the whole process
+    tree, sampled every 0.2 s, output)."""
     began = time.perf_counter()
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    peak = [0.0]
+    peak = {"rss": 0.0, "pss": 0.0}
 
     def sample():
         while proc.poll() is None:
-            peak[0] = max(peak[0], tree_rss_mb(proc.pid))
+            now = tree_memory_mb(proc.pid)
+            for key in peak:
+                peak[key] = max(peak[key], now[key])
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -323,7 +348,13 @@ def run_measured(args, env):
     sampler.join()
     if proc.returncode:
         raise RuntimeError(f"failed: {' '.join(args)}\n{out[-2000:]}\n{err[-3000:]}")
-    return time.perf_counter() - began, peak[0], out
+    return time.perf_counter() - began, peak, out
+
+
+def run_measured(args, env):
+    """Run ARGS; (seconds, peak MB of the whole process tree's summed RSS, output)."""
+    seconds, peak, out = run_measured_tree(args, env)
+    return seconds, peak["rss"], out
 
 
 def export_urls(state_path):
@@ -376,10 +407,10 @@ def size_run(articles, export, jobs, postgres=None):
                            capture_output=True)
             out = work / "out"
             # The first export makes the image renditions; the measured one finds them.
-            first, first_peak, _ = run_measured(
+            first, first_peak, _ = run_measured_tree(
                 manage + ["export_site", str(out), "--jobs", str(jobs), "--no-progress"], env)
             row["export_load"] = loadavg()
-            seconds, peak, _ = run_measured(
+            seconds, peak, _ = run_measured_tree(
                 manage + ["export_site", str(out), "--force", "--jobs", str(jobs),
                           "--no-progress"], env)
             files = sum(1 for p in out.rglob("*") if p.is_file())
@@ -387,9 +418,11 @@ def size_run(articles, export, jobs, postgres=None):
             row["export"] = {"jobs": jobs, "urls": urls, "files": files,
                              "seconds": round(seconds, 1),
                              "urls_per_s": round(urls / seconds, 1),
-                             "peak_tree_rss_mb": round(peak),
+                             "peak_tree_rss_mb": round(peak["rss"]),
+                             "peak_tree_pss_mb": round(peak["pss"]),
                              "first_seconds": round(first, 1),
-                             "first_peak_tree_rss_mb": round(first_peak)}
+                             "first_peak_tree_rss_mb": round(first_peak["rss"]),
+                             "first_peak_tree_pss_mb": round(first_peak["pss"])}
             say(f"   export at {articles}: {row['export']} (load {row['export_load']})")
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -444,14 +477,16 @@ def table(record):
         exports = [s for s in record["sizes"] if "export" in s]
         if exports:
             lines += ["", "| articles | URLs (files written) | `export_site --jobs 2` (second "
-                      "run) | URLs/s | peak RSS, process tree | first run (makes renditions) "
-                      "| load |", "|---|---|---|---|---|---|---|"]
+                      "run) | URLs/s | peak RSS / PSS, process tree | first run (makes "
+                      "renditions) | load |", "|---|---|---|---|---|---|---|"]
             for s in exports:
                 e = s["export"]
                 lines.append(f"| {s['render']['articles']:,} | {e.get('urls', e['files']):,} "
                              f"({e['files']:,}) | {e['seconds']} s "
-                             f"| {e['urls_per_s']} | {e['peak_tree_rss_mb']} MB | "
-                             f"{e['first_seconds']} s, {e['first_peak_tree_rss_mb']} MB | "
+                             f"| {e['urls_per_s']} | {e['peak_tree_rss_mb']} / "
+                             f"{e.get('peak_tree_pss_mb', '?')} MB | {e['first_seconds']} s, "
+                             f"{e['first_peak_tree_rss_mb']} / "
+                             f"{e.get('first_peak_tree_pss_mb', '?')} MB | "
                              f"{s['export_load'].split()[0]} |")
         lines.append("")
     if "lighthouse" in record:

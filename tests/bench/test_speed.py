@@ -67,6 +67,32 @@ def test_peak_memory_counts_the_whole_process_tree():
         parent.wait(30)
 
 
+def test_proportional_memory_counts_a_forked_workers_shared_pages_once():
+    """A parent holding 200 MB forks a worker that only reads them: summed RSS counts
+    the 200 MB twice, summed PSS once (what the export's parent and workers really take)."""
+    code = textwrap.dedent("""
+        import os, sys
+        block = bytearray(200 * 2**20)
+        block[::4096] = b'x' * (len(block) // 4096)
+        if os.fork() == 0:
+            sum(block[::4096])
+            print("ready", flush=True)
+            sys.stdin.read()
+            os._exit(0)
+        sys.stdin.read()
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline().strip() == "ready"
+        memory = speed.tree_memory_mb(parent.pid)
+        assert memory["rss"] >= 400
+        assert 200 <= memory["pss"] <= memory["rss"] - 150
+    finally:
+        parent.stdin.close()
+        parent.wait(30)
+
+
 def test_the_table_shows_each_target_as_a_share_of_nginx_static():
     record = {
         "when": "2026-12-04 10:00 UTC", "machine": "2 CPUs", "load_before": "1.00 1.00 1.00",
@@ -87,14 +113,16 @@ def test_the_table_shows_each_target_as_a_share_of_nginx_static():
                               "author_sql_ms": 0.3, "article_cpu_ms": 20.0,
                               "flat_cpu_ms": 0.5, "article_vs_flat": 40.0},
                    "export": {"urls": 1400, "files": 1500, "seconds": 100.0, "urls_per_s": 15.0,
-                              "peak_tree_rss_mb": 300, "first_seconds": 120.0,
-                              "first_peak_tree_rss_mb": 310},
+                              "peak_tree_rss_mb": 300, "peak_tree_pss_mb": 180,
+                              "first_seconds": 120.0, "first_peak_tree_rss_mb": 310,
+                              "first_peak_tree_pss_mb": 190},
                    "export_load": "4.00 3.00 2.00"}],
     }
     text = speed.table(record)
     assert "| article | app uncached | 10.0 | 10.0 | 0.125 % |" in text
     assert "| article | nginx static | 8,000.0 | 8,000.0 | 100 % |" in text
-    assert "| 141 | 1,400 (1,500) | 100.0 s | 15.0 | 300 MB |" in text
+    assert "| 141 | 1,400 (1,500) | 100.0 s | 15.0 | 300 / 180 MB | 120.0 s, 310 / 190 MB |" \
+        in text
     assert "article/nginx static r1: 3.50" in text
     assert "load average before: 1.00 1.00 1.00" in text
 
