@@ -1,0 +1,53 @@
+"""The footer is rendered once per process, site and language ({% sitewide %}), and
+still follows every change readers should see."""
+
+import re
+
+import pytest
+
+
+def footer(response):
+    return re.search(r'<footer class="site-footer">.*?</footer>', response.content.decode(),
+                     re.DOTALL).group(0)
+
+
+@pytest.mark.django_db
+def test_each_language_keeps_its_own_footer(client, demo_site):
+    english, russian = footer(client.get("/")), footer(client.get("/ru/"))
+    assert 'href="/privacy/"' in english and 'href="/ru/privacy/"' in russian
+    # Asked again in the other order, each language still gets its own.
+    assert footer(client.get("/ru/news/")) == russian
+    assert footer(client.get("/news/")) == english
+
+
+@pytest.mark.django_db
+def test_the_footer_follows_the_outlets_name_and_tagline_at_once(client, demo_site):
+    from wagtail.models import Site
+
+    from samizdat.news.models import OutletSettings
+
+    before = footer(client.get("/news/"))
+    outlet = OutletSettings.for_site(Site.objects.get(is_default_site=True))
+    outlet.name = "The Renamed Ledger"
+    outlet.tagline = "Read from anywhere"
+    outlet.save()
+    after = footer(client.get("/news/"))
+    assert after != before
+    assert "The Renamed Ledger — Read from anywhere" in after
+
+
+@pytest.mark.django_db
+def test_a_second_site_gets_its_own_footer(client, demo_site):
+    from wagtail.models import Site
+
+    from samizdat.news.models import OutletSettings
+
+    default = Site.objects.get(is_default_site=True)
+    other = Site.objects.create(hostname="other.example", port=80,
+                                root_page=default.root_page, site_name="Other")
+    outlet = OutletSettings.for_site(other)
+    outlet.name = "The Other Outlet"
+    outlet.save()
+    assert "The Other Outlet" not in footer(client.get("/news/"))
+    assert "The Other Outlet" in footer(client.get("/news/", HTTP_HOST="other.example"))
+    assert "The Other Outlet" not in footer(client.get("/news/"))
