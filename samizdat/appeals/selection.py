@@ -71,6 +71,19 @@ class PageAppeals:
     values: dict = field(default_factory=dict)
 
     @property
+    def letter_key(self):
+        """Everything appeals/partials/letter.html shows besides the contribution widget
+        (kept per language and site): equal keys, equal markup, so the letter is
+        rendered once per key ({% sitewide %})."""
+        return (
+            self.values.get("outlet"),
+            bool(self.settings and self.settings.email_reminders),
+            tuple((c.id, c.default, c.appeal.remind_days,
+                   tuple((v.key, v.heading, v.text) for v in c.variants))
+                  for c in self.letter),
+        )
+
+    @property
     def candidates(self):
         inline = [c for group in self.inline.values() for c in group]
         return self.banner + inline + self.letter

@@ -1,13 +1,15 @@
 """{% sitewide "name" key… %}…{% endsitewide %}: a stretch of a template that is the
-same on every page of one site for the same keys (the footer, for a language),
-rendered once per process and kept under the loader's tokens (news/loader.py), so a
-setting, snippet or page saved anywhere renders it afresh.
+same on every page of one site, in one language, for the same keys (the footer; the
+letter under an article, for its appeals), rendered once per process and kept under
+the loader's tokens (news/loader.py), so a setting, snippet or page saved anywhere
+renders it afresh.
 
 Only for markup that reads nothing of the page, the reader or the request beyond the
-site and the keys given: no CSRF token, no user, no page fields.
+site, the active language and the keys given: no CSRF token, no user, no page fields.
 """
 
 from django import template
+from django.utils.translation import get_language
 
 from ..loader import memo, site_for
 
@@ -25,7 +27,7 @@ class SitewideNode(template.Node):
         if request is None:
             return self.nodelist.render(context)
         site = site_for(request)
-        key = (self.name, getattr(site, "pk", None),
+        key = (self.name, getattr(site, "pk", None), get_language(),
                *(value.resolve(context) for value in self.keys))
         return memo(request, "sitewide", key, lambda: self.nodelist.render(context),
                     limit=500)
