@@ -115,6 +115,13 @@ def _quote_attr(value):
     return b'"' + html.escape(value, quote=True).encode() + b'"'
 
 
+# Tags whose rewriting read nothing of the page (a <meta> or <input> without a URL, an
+# attribute list with "data" in a value): the same bytes in, the same out, on every page.
+# Bounded: emptied when full.
+_PAGE_FREE = {}
+_PAGE_FREE_LIMIT = 20_000
+
+
 class PageRewriter:
     """Rewrites one HTML page. `classify(url, base_path)` -> Target."""
 
@@ -131,11 +138,13 @@ class PageRewriter:
         self.language = None
         self._hrefs = {}
         self._dropped = {}
+        self._page_reads = 0  # calls that read the page (links, styles, form actions)
 
     # -- links ---------------------------------------------------------------
     def href(self, url, *, crawl=True):
         """The portable form of `url`, or None to drop it (once per URL and page: a page
         links to its sections, tags and authors many times over)."""
+        self._page_reads += 1
         key = (url, crawl)
         try:
             return self._hrefs[key]
@@ -159,6 +168,8 @@ class PageRewriter:
         return relative_href(self.page_file, self.file_of(target.path), fragment)
 
     def css(self, text, base_path, base_file):
+        self._page_reads += 1
+
         def replace(match):
             url = match.group(2) or match.group(4)
             if url.startswith(("data:", "#")):
@@ -181,6 +192,19 @@ class PageRewriter:
         name = raw_name.lower()
         if name not in NAMES_LOOKED_AT and not CHANGING.search(raw_attrs):
             return b"<" + raw_name + raw_attrs + slash + b">"
+        raw = match.group(0)
+        done = _PAGE_FREE.get(raw)
+        if done is not None:
+            return done
+        reads = self._page_reads
+        out = self._tag(match, raw_name, raw_attrs, slash, name)
+        if self._page_reads == reads:
+            if len(_PAGE_FREE) >= _PAGE_FREE_LIMIT:
+                _PAGE_FREE.clear()
+            _PAGE_FREE[raw] = out
+        return out
+
+    def _tag(self, match, raw_name, raw_attrs, slash, name):
         attrs = _attrs(raw_attrs)
         # Only the tags named here read their attributes as a whole.
         values = {a[1].lower(): _value(a[3]) for a in attrs} if name in NAMES_LOOKED_AT else {}
@@ -248,6 +272,7 @@ class PageRewriter:
 
     def form_action(self, url):
         """A form that posts needs a server: send it to the donation origin."""
+        self._page_reads += 1
         target = self.classify(url, self.page_path)
         if target.kind == "donation":
             return target.url

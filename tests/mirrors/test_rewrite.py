@@ -108,3 +108,25 @@ def test_tags_in_unusual_but_valid_forms_are_rewritten_or_kept_exactly(monkeypat
     assert "/news/b/" not in html.replace("../b/index.html", "")
     assert "../../media/images/a.jpg" in html
     assert "/news/b/" in result.links
+
+
+def test_tags_kept_from_page_to_page_are_only_those_that_read_nothing_of_the_page(monkeypatch):
+    """Tags rewritten alike on every page are reused across pages; a tag with a link,
+    even one met earlier on the same page, is still rewritten for each page's folder."""
+    body = (b'<html><head><meta name="theme-color" content="#fff">'
+            b'<link rel="stylesheet" href="/static/a.css">'
+            b'<link rel="stylesheet" href="/static/a.css"></head>'
+            b'<body><input type="email" name="email" data-x="1"><div style="color: red">'
+            b'</div><form method="post"><button>Go</button></form></body></html>')
+    deep, _ = rewrite(monkeypatch, body, path="/news/a/")
+    top, _ = rewrite(monkeypatch, body, path="/")
+    deep_again, _ = rewrite(monkeypatch, body, path="/news/a/")
+    assert deep.count('href="../../static/a.css"') == 2
+    assert top.count('href="static/a.css"') == 2
+    assert '<form method="post" action="https://give.example.net/news/a/">' in deep
+    assert '<form method="post" action="https://give.example.net/">' in top
+    for html in (deep, top):
+        assert '<meta name="theme-color" content="#fff">' in html
+        assert '<input type="email" name="email" data-x="1">' in html
+        assert "'unsafe-hashes'" in html  # the style attribute's hash, on every page
+    assert deep_again == deep
