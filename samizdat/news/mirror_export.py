@@ -1,8 +1,8 @@
 """The news app's URLs beyond its pages, declared once.
 
-Section pages 2, 3, …, author and tag pages (with their numbered pages), the
-section and author feeds and
-search hang below the pages as Wagtail routes; no page tree lists them. The
+Section pages 2, 3, …, author and tag pages (with their numbered pages) and
+search hang below the pages as Wagtail routes; no page tree lists them, nor the
+section and author feeds those pages link to (Django views). The
 URL builders here are what the sitemaps, the cache purge and the static export
 (through `urls`, the `samizdat.core.site_urls` hook) all use, so a route or a
 page size changes in one place.
