@@ -322,11 +322,6 @@ def tree_memory_mb(root_pid):
     return {"rss": rss / 2**20, "pss": pss / 2**20}
 
 
-def tree_rss_mb(root_pid):
-    """Sum of RSS over ROOT_PID and all its descendants, from /proc."""
-    return tree_memory_mb(root_pid)["rss"]
-
-
 def run_measured_tree(args, env):
     """Run ARGS; (seconds, {"rss", "pss"}: the peak of each summed over the whole process
     tree, sampled every 0.2 s, output)."""

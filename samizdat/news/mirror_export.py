@@ -106,13 +106,14 @@ class NewsUrls(SiteUrls):
             if base is None:
                 continue
             ids = ArticlePage.objects.live().public().descendant_of(home).values("pk")
+            # (list page of a slug, its feed's URL name or None, (slug, article) rows)
             lists = (
-                (author_path, ArticleAuthor.objects.filter(page_id__in=ids)
+                (author_path, "author_feed", ArticleAuthor.objects.filter(page_id__in=ids)
                  .values_list("author__slug", "page_id")),
-                (tag_path, ArticleTag.objects.filter(content_object_id__in=ids)
+                (tag_path, None, ArticleTag.objects.filter(content_object_id__in=ids)
                  .values_list("tag__slug", "content_object_id")),
             )
-            for path_of, rows in lists:
+            for path_of, feed, rows in lists:
                 articles = {}
                 for slug, page_id in rows:
                     articles.setdefault(slug, set()).add(page_id)
@@ -120,9 +121,8 @@ class NewsUrls(SiteUrls):
                     url = path_of(base, slug)
                     paths.add(url)
                     paths.update(numbered_page_paths(url, len(pages)))
-                    if path_of is author_path:
-                        paths.update(feed_paths(home.locale.language_code, "author_feed",
-                                                slug))
+                    if feed:
+                        paths.update(feed_paths(home.locale.language_code, feed, slug))
         return paths
 
     def server_only_urls(self):
