@@ -181,7 +181,10 @@ def test_a_page_made_private_leaves_nginx_and_both_app_processes_at_once(stack):
         "print(json.dumps([p.pk, p.get_url_parts()[2], p.title]))").strip().splitlines()[-1])
     page_id, path, title = found
     assert title in stack.get(path)[2].decode()
-    assert stack.get(path)[1]["X-Cache"] == "HIT"
+    # Served from the micro-cache by each of nginx's workers (new connections land on
+    # either): a worker that kept the cached file open must not serve it after the purge.
+    for _ in range(8):
+        assert stack.get(path)[1]["X-Cache"] == "HIT"
 
     stack.shell("from wagtail.models import Page, PageViewRestriction\n"
                 f"PageViewRestriction.objects.create(page=Page.objects.get(pk={page_id}), "
@@ -195,9 +198,10 @@ def test_a_page_made_private_leaves_nginx_and_both_app_processes_at_once(stack):
 
     eventually(hidden_everywhere, "the private page hidden on nginx and both app processes",
                timeout=30)
-    for _ in range(3):  # and it stays hidden: nothing stale comes back
+    for _ in range(20):  # and it stays hidden: nothing stale comes back
         status, headers, body = stack.get(path)
-        assert status == 302 and title not in body.decode(), dict(headers)
+        assert status == 302 and title not in body.decode(), (
+            status, headers.get("X-Cache"), headers.get("X-Page-Cache"))
         assert "/login/" in headers["Location"]
 
 
