@@ -117,6 +117,10 @@ class Exporter:
             else:
                 incremental.update(graph, state, snapshot, seeds, is_page, self.log)
             graph.fix_assumptions()
+            # Everything is rendered: end the workers before the parent's own work
+            # below (the reachable set, the manifest, the state), which would otherwise
+            # add its memory to theirs.
+            self.close_pool()
             keep = graph.reachable(seeds)
             records = graph.records
             wanted = {a for path in keep for a in records[path].get("assets", ())}
