@@ -16,15 +16,20 @@ class LinkGraph:
         self.summary = summary
         self.records = {}
         self._strings = {}
+        self._tuples = {}
 
     def compact(self, record):
         """The record with its link, asset and assumed lists as tuples of shared strings:
         thousands of pages link to the same few hundred URLs, and each result arrives
-        from a worker with its own copies."""
+        from a worker with its own copies. Equal tuples are shared too: at 10,000
+        articles 12,224 pages had 1,586 different asset lists (4 MB less)."""
         strings = self._strings
         for name in ("links", "assets", "assumed"):
             if name in record:
-                record[name] = tuple(strings.setdefault(s, s) for s in record[name])
+                values = tuple(strings.setdefault(s, s) for s in record[name])
+                # (Links differ from page to page: a table of them would only cost.)
+                record[name] = (values if name == "links"
+                                else self._tuples.setdefault(values, values))
         return record
 
     def render(self, paths):
