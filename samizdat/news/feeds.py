@@ -314,7 +314,7 @@ class AuthorFeed(ArticleFeed):
         return source
 
     def articles(self, source):
-        return source.home.articles().filter(article_authors__author=source.author).distinct()
+        return source.home.articles().by_author(source.author)
 
     def title(self, source):
         return f"{source.outlet_name}: {source.author.name}"

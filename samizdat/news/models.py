@@ -179,7 +179,7 @@ class HomePage(KeptUrlParts, RoutedRestrictionsMixin, RoutablePageMixin, Page):
     @path("authors/<slug:slug>/page/<int:number>/", name="author_page")
     def author_page(self, request, slug, number=1):
         author = get_object_or_404(Author, slug=slug)
-        articles = self.articles().filter(article_authors__author=author).distinct()
+        articles = self.articles().by_author(author)
         return self.render(
             request,
             template="news/author_page.html",

@@ -89,6 +89,22 @@ class ArticlePageQuerySet(PageQuerySet):
         page_id = Col(Page._meta.db_table, Page._meta.pk)
         return self.order_by("-first_published_at", page_id.desc())
 
+    def by_author(self, author):
+        """The author's articles, each once: a semi-join, not a join with DISTINCT, which
+        sorted every one of the author's articles (about 2,000 at 10,000 generated
+        articles) before a page of twelve or a feed of twenty could be taken."""
+        bylines = self.model._meta.get_field("article_authors").related_model
+        return self.filter(pk__in=bylines.objects.filter(author=author).values("page_id"))
+
+    def languages(self):
+        """The language codes these articles are written in: one EXISTS per language,
+        each ending at its first article, instead of DISTINCT over every matching row."""
+        from django.db.models import Exists, OuterRef
+        from wagtail.models import Locale
+
+        return set(Locale.objects.filter(Exists(self.filter(locale=OuterRef("pk"))))
+                   .values_list("language_code", flat=True))
+
     def with_listing_relations(self):
         """Lead images and bylines, fetched with the articles (not their bodies: a
         card shows none)."""

@@ -272,10 +272,6 @@ def hreflang_alternates(paths):
     return links
 
 
-def _languages_with_articles(articles):
-    return set(articles.values_list("locale__language_code", flat=True).distinct())
-
-
 def alternate_paths(request, page):
     """{language: path} of what `request` shows, in each language it exists in with content:
     the translations of a page; of an author's or tag's list, the languages the author
@@ -319,7 +315,7 @@ def alternate_paths(request, page):
     if isinstance(page, HomePage) and name in ("author", "tag"):
         found = articles.filter(**({"article_authors__author__slug": kwargs["slug"]}
                                    if name == "author" else {"tags__slug": kwargs["slug"]}))
-        languages = _languages_with_articles(found)
+        languages = found.languages()
         if page.locale.language_code not in languages:
             return {}  # an empty list ("no articles in this language yet") is no version
         return {code: page_path(t, request) + suffix for code, t in translations.items()

@@ -273,3 +273,16 @@ def test_feed_still_works_when_a_lead_image_file_is_missing(client, newsroom):
         entry = entry_for(parse(client, f"/feeds/{kind}/"), f"http://testserver/news/{article.slug}/")
         assert "Full text of story" in entry.content[0].value
         assert "media_content" not in entry
+
+
+def test_an_article_naming_its_author_twice_is_listed_once_in_the_feed_and_on_the_page(
+        client, newsroom):
+    solo = make.author("solo-writer", "Solo Writer")
+    twice = make.publish_article(make.section("business"), "Named twice", authors=[solo, solo])
+    make.publish_article(make.section("business"), "Named once", authors=[solo])
+    assert twice.article_authors.count() == 2
+
+    feed = parse(client, "/feeds/authors/solo-writer/rss/")
+    assert sorted(entry.title for entry in feed.entries) == ["Named once", "Named twice"]
+    page = client.get("/authors/solo-writer/").content.decode()
+    assert page.count(f"/business/{twice.slug}/") == 1
