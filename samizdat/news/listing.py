@@ -28,16 +28,8 @@ def page_or_404(queryset, number, per_page=ARTICLES_PER_PAGE):
         page_obj = paginator.page(number)
     except InvalidPage as exc:
         raise Http404 from exc
-    articles = page_obj.object_list
-    if queryset.query.distinct:
-        # The page's keys first (DISTINCT over three columns), then their rows: DISTINCT
-        # over whole rows sorted every article of the list, bodies included.
-        ids = list(articles.values_list("pk", flat=True))
-        found = {a.pk: a for a in queryset.model.objects.filter(pk__in=ids)
-                 .with_listing_relations()}
-        page_obj.object_list = [found[pk] for pk in ids if pk in found]
-    else:
-        page_obj.object_list = list(articles.with_listing_relations())
+    # (A list never needs DISTINCT: an author's articles are a semi-join, querysets.py.)
+    page_obj.object_list = list(page_obj.object_list.with_listing_relations())
     if number > 1 and not page_obj.object_list:
         raise Http404
     return page_obj
