@@ -89,11 +89,15 @@ class ArticlePageQuerySet(PageQuerySet):
         page_id = Col(Page._meta.db_table, Page._meta.pk)
         return self.order_by("-first_published_at", page_id.desc())
 
+    def _bylines(self):
+        """ArticleAuthor, by the relation's name (this module imports no model)."""
+        return self.model._meta.get_field("article_authors").related_model
+
     def by_author(self, author):
         """The author's articles, each once: a semi-join, not a join with DISTINCT, which
         sorted every one of the author's articles (about 2,000 at 10,000 generated
         articles) before a page of twelve or a feed of twenty could be taken."""
-        bylines = self.model._meta.get_field("article_authors").related_model
+        bylines = self._bylines()
         return self.filter(pk__in=bylines.objects.filter(author=author).values("page_id"))
 
     def languages(self):
@@ -108,7 +112,7 @@ class ArticlePageQuerySet(PageQuerySet):
     def with_listing_relations(self):
         """Lead images and bylines, fetched with the articles (not their bodies: a
         card shows none)."""
-        bylines = self.model._meta.get_field("article_authors").related_model
+        bylines = self._bylines()
         return self.defer_streamfields().select_related("lead_image").prefetch_related(
             Prefetch("article_authors", queryset=bylines.objects.select_related("author")),
             *_renditions(),
@@ -120,7 +124,7 @@ class ArticlePageQuerySet(PageQuerySet):
 
         The bylines of the articles in `also` come in the same query as theirs.
         """
-        bylines = self.model._meta.get_field("article_authors").related_model
+        bylines = self._bylines()
         found = list(self.filter(pk__in=ids).defer_streamfields().select_related("lead_image")
                      .prefetch_related(*_renditions()))
         prefetch_related_objects([*found, *also], Prefetch(
