@@ -3,6 +3,7 @@
 and each article's translations."""
 
 import datetime
+from collections import Counter
 
 import pytest
 from django.db import connection
@@ -72,6 +73,10 @@ def test_bulk_translations_equal_the_live_query(demo_site):
 
     articles = list(ArticlePage.objects.order_by("pk"))
     ArticlePage.objects.filter(pk=articles[1].pk).update(live=False)  # a draft translation
+    keys = Counter(ArticlePage.objects.values_list("translation_key", flat=True))
+    alone = [a for a in articles if keys[a.translation_key] == 1]
+    ArticlePage.objects.filter(pk=alone[-1].pk).update(live=False)  # a draft, untranslated
+    articles = list(ArticlePage.objects.order_by("pk"))  # as the export reads them
 
     def pages(found):
         return {code: (page.pk, page.url_path, page.locale.language_code)
@@ -85,3 +90,6 @@ def test_bulk_translations_equal_the_live_query(demo_site):
     assert live == bulk
     assert len(ctx.captured_queries) == 0
     assert any(len(found) == 2 for found in live.values())
+    assert live[alone[0].pk] == {alone[0].locale.language_code: (
+        alone[0].pk, alone[0].url_path, alone[0].locale.language_code)}
+    assert live[alone[-1].pk] == {} and len(alone) > 2
