@@ -39,12 +39,17 @@ class _Store:
         if self.by_key is None:
             self._load_translations()
         Page = apps.get_model("wagtailcore", "Page")  # noqa: N806
-        found = {}
         rows = self.by_key.get(article.translation_key)
         if rows is None:
-            # No other page shares its key: the article alone, if it is live (the
-            # export renders a snapshot, so the article's values are its row's).
-            rows = [[getattr(article, name) for name in self.page_fields]] if article.live else ()
+            # No other page shares its key: the article alone, if it is live (the export
+            # renders a snapshot, so the article is its row). Itself, as the live query
+            # would give an article (whose URL is kept per process: cards.KeptUrlParts).
+            if not article.live:
+                return {}
+            locale = self.locales[article.locale_id]
+            article._state.fields_cache.setdefault("locale", locale)  # as select_related
+            return {locale.language_code: article}
+        found = {}
         for row in rows:
             # A page of its own for each request, as the query would make it.
             page = Page.from_db(self.db, self.page_fields, row)
