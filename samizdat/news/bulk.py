@@ -33,7 +33,8 @@ class _Store:
     def translations(self, article):
         """{language code: live page} for the article and its translations, as
         translations.translations asks the database once per article: from one query for
-        every article, each page a copy of its own for the request."""
+        every article, each other page a copy of its own for the request (an article
+        without translations is its only page: itself)."""
         if article.pk is None:
             return None
         if self.by_key is None:
