@@ -39,7 +39,6 @@ class _Store:
             return None
         if self.by_key is None:
             self._load_translations()
-        Page = apps.get_model("wagtailcore", "Page")  # noqa: N806
         rows = self.by_key.get(article.translation_key)
         if rows is None:
             # No other page shares its key: the article alone, if it is live (the export
@@ -50,6 +49,7 @@ class _Store:
             locale = self.locales[article.locale_id]
             article._state.fields_cache.setdefault("locale", locale)  # as select_related
             return {locale.language_code: article}
+        Page = apps.get_model("wagtailcore", "Page")  # noqa: N806
         found = {}
         for row in rows:
             # A page of its own for each request, as the query would make it.
